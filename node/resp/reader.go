@@ -378,6 +378,11 @@ func parseInt(b []byte) (int64, bool) {
 			return 0, false
 		}
 	}
+	// string2ll accepts "0" alone but no other leading zero, and no "-0": "01" is not an
+	// integer to Redis (INCR on "01" fails, SETBIT k 01 1 fails).
+	if b[0] == '0' && (len(b) > 1 || neg) {
+		return 0, false
+	}
 	var n uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {

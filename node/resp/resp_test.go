@@ -224,3 +224,31 @@ func TestReplyErrorPrefix(t *testing.T) {
 		t.Errorf("Prefix = %q", p)
 	}
 }
+
+func TestParseIntIsString2ll(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true},
+		{"7", 7, true},
+		{"-7", -7, true},
+		{"9223372036854775807", 9223372036854775807, true},
+		{"-9223372036854775808", -9223372036854775808, true},
+		{"9223372036854775808", 0, false},
+		{"01", 0, false},
+		{"00", 0, false},
+		{"-0", 0, false},
+		{"-01", 0, false},
+		{"+1", 0, false},
+		{" 1", 0, false},
+		{"", 0, false},
+		{"-", 0, false},
+	} {
+		got, ok := ParseInt([]byte(tc.in))
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ParseInt(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
