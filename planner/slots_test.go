@@ -1,0 +1,45 @@
+package planner
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestMasterSlotRanges(t *testing.T) {
+	tests := []struct {
+		n    int
+		want []SlotRange
+	}{
+		{0, nil},
+		{-1, nil},
+		{Slots + 1, nil},
+		{1, []SlotRange{{0, 16383}}},
+		{3, []SlotRange{{0, 5460}, {5461, 10922}, {10923, 16383}}},
+		{4, []SlotRange{{0, 4095}, {4096, 8191}, {8192, 12287}, {12288, 16383}}},
+	}
+	for _, tt := range tests {
+		if got := MasterSlotRanges(tt.n); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("MasterSlotRanges(%d) = %v, want %v", tt.n, got, tt.want)
+		}
+	}
+}
+
+// Every count of masters gets contiguous ranges that cover every slot exactly once.
+func TestMasterSlotRangesCoverEverySlot(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 5, 7, 10, 100, 1000, 1001, 5000, 8192, 16383, Slots} {
+		ranges := MasterSlotRanges(n)
+		if len(ranges) != n {
+			t.Fatalf("MasterSlotRanges(%d) gives %d ranges", n, len(ranges))
+		}
+		next := 0
+		for i, r := range ranges {
+			if r.Start != next || r.End < r.Start {
+				t.Fatalf("MasterSlotRanges(%d)[%d] = %v, want a range starting at %d", n, i, r, next)
+			}
+			next = r.End + 1
+		}
+		if next != Slots {
+			t.Fatalf("MasterSlotRanges(%d) ends at %d, want %d", n, next-1, Slots-1)
+		}
+	}
+}
