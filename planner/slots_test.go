@@ -1,7 +1,13 @@
 package planner
 
 import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +47,43 @@ func TestMasterSlotRangesCoverEverySlot(t *testing.T) {
 		if next != Slots {
 			t.Fatalf("MasterSlotRanges(%d) ends at %d, want %d", n, next-1, Slots-1)
 		}
+	}
+}
+
+// testdata/redis-cli-ranges.txt holds the ranges real redis-cli 7.0 gave 3..10 masters, made
+// by testdata/make-ranges.sh against real redis-server nodes. It has no -update flag on
+// purpose: its truth is redis-cli, not this package.
+func TestMasterSlotRangesMatchRedisCli(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "redis-cli-ranges.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	checked := 0
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		n, err := strconv.Atoi(fields[0])
+		if err != nil {
+			t.Fatalf("bad line %q: %v", line, err)
+		}
+		var got []string
+		for _, r := range MasterSlotRanges(n) {
+			got = append(got, fmt.Sprintf("%d-%d", r.Start, r.End))
+		}
+		if want := fields[1:]; !reflect.DeepEqual(got, want) {
+			t.Errorf("MasterSlotRanges(%d) = %v, redis-cli gives %v", n, got, want)
+		}
+		checked++
+	}
+	if err := scanner.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if checked != 8 {
+		t.Fatalf("checked %d master counts, want 8 (3..10)", checked)
 	}
 }
