@@ -73,7 +73,10 @@ func PlanCreate(nodes []Node, replicas int) (CreatePlan, error) {
 	if masters > Slots {
 		return CreatePlan{}, fmt.Errorf("plan create: %d masters is more than the %d slots", masters, Slots)
 	}
-	sites := resolveSites(nodes)
+	sites, err := resolveSites(nodes)
+	if err != nil {
+		return CreatePlan{}, fmt.Errorf("plan create: %w", err)
+	}
 	order := interleaveByHost(nodes, sites)
 	ranges := MasterSlotRanges(masters)
 
@@ -83,7 +86,7 @@ func PlanCreate(nodes []Node, replicas int) (CreatePlan, error) {
 	}
 	spare := order[masters:]
 	capacity := replicaCapacity(masters, replicas, len(spare))
-	assignment := placeReplicas(order[:masters], spare, capacity, sites)
+	assignment := placeReplicas(nodes, order[:masters], spare, capacity, sites)
 	for i, shard := range assignment {
 		shards[shard].Replicas = append(shards[shard].Replicas, nodes[spare[i]])
 	}
@@ -115,10 +118,11 @@ func checkNodes(nodes []Node) error {
 type site struct{ host, zone string }
 
 // resolveSites gives each node (by index) its host key and effective zone. A node without a
-// Host is a machine of its own; a node without a Zone takes the zone another node of its host
-// names (the first one, in input order).
-func resolveSites(nodes []Node) []site {
+// Host is a machine of its own; a node without a Zone takes the zone the other nodes of its
+// host name. Two zones named for one host are an error: a machine is in one zone.
+func resolveSites(nodes []Node) ([]site, error) {
 	hostZone := make(map[string]string)
+	zoneNamedBy := make(map[string]string)
 	sites := make([]site, len(nodes))
 	for i, n := range nodes {
 		host := "host:" + n.Host
@@ -126,19 +130,20 @@ func resolveSites(nodes []Node) []site {
 			host = "addr:" + n.Addr
 		}
 		sites[i].host = host
-		if n.Zone != "" {
-			if _, ok := hostZone[host]; !ok {
-				hostZone[host] = n.Zone
-			}
-		}
-	}
-	for i, n := range nodes {
-		sites[i].zone = n.Zone
 		if n.Zone == "" {
-			sites[i].zone = hostZone[sites[i].host]
+			continue
 		}
+		if zone, ok := hostZone[host]; ok && zone != n.Zone {
+			return nil, fmt.Errorf("nodes %s and %s are on host %s but in zones %q and %q; one machine is in one zone",
+				zoneNamedBy[host], n.Addr, n.Host, zone, n.Zone)
+		}
+		hostZone[host] = n.Zone
+		zoneNamedBy[host] = n.Addr
 	}
-	return sites
+	for i := range nodes {
+		sites[i].zone = hostZone[sites[i].host]
+	}
+	return sites, nil
 }
 
 // interleaveByHost returns node indexes taking one node from each host in turn, hosts in order
@@ -184,7 +189,7 @@ func replicaCapacity(masters, replicas, spare int) []int {
 // violations lists, per shard, each zone and then each host where a replica shares the
 // master's or a sibling's location. Zone rules apply only to nodes that have a zone.
 func violations(shards []Shard, nodes []Node, sites []site) []Violation {
-	siteOf := make(map[string]site, len(nodes))
+	siteOf := make(map[string]site, len(nodes)) // by address
 	for i, n := range nodes {
 		siteOf[n.Addr] = sites[i]
 	}
