@@ -1,0 +1,360 @@
+package trib
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clusterctl/clusterctl/planner"
+)
+
+// Pre-flight problem kinds of create (stable strings, like the check kinds).
+const (
+	PreflightUnreachable = "unreachable"
+	PreflightAuthFailed  = "auth_failed"
+	PreflightNotCluster  = "not_cluster"
+	PreflightNotEmpty    = "not_empty"
+	PreflightKnowsNodes  = "knows_nodes"
+	PreflightOwnsSlots   = "owns_slots"
+	PreflightUnresolved  = "unresolved"
+	PreflightDuplicate   = "duplicate"
+)
+
+// PreflightProblem is one reason a node cannot join a new cluster.
+type PreflightProblem struct {
+	Kind    string `json:"kind"`
+	Node    string `json:"node"`
+	Message string `json:"message"`
+}
+
+// PreflightError lists every problem found before create changes anything (SPEC 1.1a:
+// report them all at once).
+type PreflightError struct{ Problems []PreflightProblem }
+
+func (e *PreflightError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d node problem(s), nothing was changed:", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.Message)
+	}
+	return b.String()
+}
+
+// OnlyUnreachable reports whether every problem is about reaching or authenticating a node
+// (exit code 3 rather than 1).
+func (e *PreflightError) OnlyUnreachable() bool {
+	for _, p := range e.Problems {
+		if p.Kind != PreflightUnreachable && p.Kind != PreflightAuthFailed {
+			return false
+		}
+	}
+	return len(e.Problems) > 0
+}
+
+// NewNode is a node given to create: its address as given, its resolved IP, and once
+// reached, its ID and bus port.
+type NewNode struct {
+	Addr    string // as given: host:port, [v6]:port or hostname:port
+	IP      string // resolved address (the "host" for anti-affinity, and what MEET needs)
+	Port    int
+	BusPort int
+	ID      string
+	Zone    string
+	client  *Client
+}
+
+// MeetAddr returns ip:port with the resolved IP.
+func (n *NewNode) MeetAddr() string { return net.JoinHostPort(n.IP, strconv.Itoa(n.Port)) }
+
+// Reached reports whether pre-flight connected to the node.
+func (n *NewNode) Reached() bool { return n.client != nil }
+
+// CreateOptions tune create.
+type CreateOptions struct {
+	// Replicas per master.
+	Replicas int
+	// Zones maps a node address (as given) to its zone, for zone anti-affinity.
+	Zones map[string]string
+	// AllowUnreachable keeps unreachable nodes without a problem (create --dry-run, so a
+	// plan can be made before the nodes exist).
+	AllowUnreachable bool
+	// Converge bounds each wait for the nodes to agree; 0 means 30 s.
+	Converge time.Duration
+}
+
+// Preflight resolves and connects to every node in parallel and checks each can join a new
+// cluster: reachable, authenticated, cluster_enabled:1, knows no other node, owns no slot,
+// holds no key. It returns the nodes (in the given order) and every problem found; the
+// caller owns the nodes' connections (CloseNodes).
+func Preflight(ctx context.Context, addrs []string, opts Options, copts CreateOptions) ([]*NewNode, []PreflightProblem) {
+	nodes := make([]*NewNode, len(addrs))
+	probs := make([][]PreflightProblem, len(addrs))
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for i, addr := range addrs {
+		nodes[i] = &NewNode{Addr: addr, Zone: copts.Zones[addr]}
+		if seen[addr] {
+			probs[i] = append(probs[i], PreflightProblem{Kind: PreflightDuplicate, Node: addr,
+				Message: fmt.Sprintf("Node %s is given more than once", addr)})
+			continue
+		}
+		seen[addr] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			probs[i] = preflightNode(ctx, nodes[i], opts, copts)
+		}()
+	}
+	wg.Wait()
+	var all []PreflightProblem
+	for _, p := range probs {
+		all = append(all, p...)
+	}
+	return nodes, all
+}
+
+func preflightNode(ctx context.Context, n *NewNode, opts Options, copts CreateOptions) []PreflightProblem {
+	problem := func(kind, format string, a ...any) []PreflightProblem {
+		return []PreflightProblem{{Kind: kind, Node: n.Addr, Message: fmt.Sprintf(format, a...)}}
+	}
+	host, port, err := net.SplitHostPort(n.Addr)
+	if err != nil {
+		return problem(PreflightUnresolved, "Node %s: bad address: %v", n.Addr, err)
+	}
+	n.Port, err = strconv.Atoi(port)
+	if err != nil {
+		return problem(PreflightUnresolved, "Node %s: bad port %q", n.Addr, port)
+	}
+	n.BusPort = n.Port + 10000
+	// CLUSTER MEET takes an IP only (redis #10433): resolve hostnames here.
+	rctx, cancel := context.WithTimeout(ctx, opts.timeout())
+	ips, err := net.DefaultResolver.LookupIPAddr(rctx, host)
+	cancel()
+	if err != nil || len(ips) == 0 {
+		return problem(PreflightUnresolved, "Node %s: cannot resolve %s: %v", n.Addr, host, err)
+	}
+	n.IP = ips[0].IP.String()
+	c, err := Dial(ctx, n.MeetAddr(), opts)
+	if err != nil {
+		if IsAuth(err) {
+			return problem(PreflightAuthFailed, "Node %s: %v", n.Addr, err)
+		}
+		if copts.AllowUnreachable {
+			return nil
+		}
+		return problem(PreflightUnreachable, "Node %s is unreachable: %v", n.Addr, unwrapUnreachable(err))
+	}
+	vs, err := c.Pipeline(ctx, [][]string{{"INFO", "cluster"}, {"DBSIZE"}, {"CLUSTER", "NODES"}})
+	if err != nil {
+		c.Close()
+		if IsAuth(err) {
+			return problem(PreflightAuthFailed, "Node %s: %v", n.Addr, err)
+		}
+		return problem(PreflightUnreachable, "Node %s is unreachable: %v", n.Addr, unwrapUnreachable(err))
+	}
+	var out []PreflightProblem
+	add := func(kind, format string, a ...any) { out = append(out, problem(kind, format, a...)...) }
+	info := ParseInfo(string(vs[0].Str))
+	if info["cluster_enabled"] != "1" {
+		c.Close()
+		return problem(PreflightNotCluster, "Node %s is not configured as a cluster node (cluster-enabled yes is needed)", n.Addr)
+	}
+	if vs[1].Int > 0 {
+		add(PreflightNotEmpty, "Node %s is not empty: it holds %d key(s) in database 0", n.Addr, vs[1].Int)
+	}
+	view, err := ParseClusterNodes(string(vs[2].Str))
+	if err != nil {
+		c.Close()
+		return problem(PreflightNotCluster, "Node %s: %v", n.Addr, err)
+	}
+	if len(view) > 1 {
+		add(PreflightKnowsNodes, "Node %s already knows %d other node(s): it is part of a cluster (CLUSTER RESET it first)", n.Addr, len(view)-1)
+	}
+	for _, e := range view {
+		if e.Myself() {
+			n.ID = e.ID
+			if e.BusPort > 0 {
+				n.BusPort = e.BusPort
+			}
+			if len(e.Slots) > 0 {
+				add(PreflightOwnsSlots, "Node %s already owns %d slot(s)", n.Addr, len(e.Slots))
+			}
+		}
+	}
+	n.client = c
+	return out
+}
+
+func unwrapUnreachable(err error) error {
+	if u, ok := err.(*UnreachableError); ok {
+		return u.Err
+	}
+	return err
+}
+
+// CloseNodes closes the connections Preflight opened.
+func CloseNodes(nodes []*NewNode) {
+	for _, n := range nodes {
+		n.client.Close()
+		n.client = nil
+	}
+}
+
+// PlanCreate turns the pre-flighted nodes into a placement (planner.PlanCreate) with hosts
+// taken from the resolved IPs.
+func PlanCreate(nodes []*NewNode, replicas int) (planner.CreatePlan, error) {
+	var pn []planner.Node
+	for _, n := range nodes {
+		pn = append(pn, planner.Node{Addr: n.Addr, Host: n.IP, Zone: n.Zone})
+	}
+	return planner.PlanCreate(pn, replicas)
+}
+
+// ApplyCreate builds the cluster of plan on the pre-flighted nodes, as redis-cli's
+// clusterManagerCommandCreate: ADDSLOTSRANGE on the masters, SET-CONFIG-EPOCH 1..N,
+// CLUSTER MEET of every node with the first, a wait (polling every 100 ms) until all agree,
+// CLUSTER REPLICATE on the replicas, and a wait until every node sees the replicas, their
+// links are up and every node reports cluster_state:ok.
+func ApplyCreate(ctx context.Context, nodes []*NewNode, plan planner.CreatePlan, copts CreateOptions, progress Progress) error {
+	byAddr := map[string]*NewNode{}
+	for _, n := range nodes {
+		if !n.Reached() {
+			return fmt.Errorf("node %s was not reached: cannot create", n.Addr)
+		}
+		byAddr[n.Addr] = n
+	}
+	limit := copts.Converge
+	if limit <= 0 {
+		limit = 30 * time.Second
+	}
+	// Configuration epochs and the MEET order follow the plan: masters first.
+	var order []*NewNode
+	for _, sh := range plan.Shards {
+		m := byAddr[sh.Master.Addr]
+		if err := m.client.OK(ctx, "CLUSTER", "ADDSLOTSRANGE", strconv.Itoa(sh.Slots.Start), strconv.Itoa(sh.Slots.End)); err != nil {
+			return err
+		}
+		order = append(order, m)
+	}
+	for _, sh := range plan.Shards {
+		for _, r := range sh.Replicas {
+			order = append(order, byAddr[r.Addr])
+		}
+	}
+	progress.emit(LevelStep, ">>> Nodes configuration updated")
+	progress.emit(LevelStep, ">>> Assign a different config epoch to each node")
+	for i, n := range order {
+		// Distinct epochs avoid the collision-resolution dance at start (redis-cli does
+		// the same); a failure is harmless, Redis resolves collisions by itself.
+		n.client.Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", strconv.Itoa(i+1))
+	}
+	progress.emit(LevelStep, ">>> Sending CLUSTER MEET messages to join the cluster")
+	first := order[0]
+	for _, n := range order[1:] {
+		args := []string{"CLUSTER", "MEET", first.IP, strconv.Itoa(first.Port)}
+		if first.BusPort != first.Port+10000 {
+			args = append(args, strconv.Itoa(first.BusPort))
+		}
+		if err := n.client.OK(ctx, args...); err != nil {
+			return err
+		}
+	}
+	progress.emit(LevelInfo, "Waiting for the cluster to join")
+	if err := waitNodes(ctx, order, limit, func(views [][]NodeEntry) bool {
+		return joined(views, len(order), false)
+	}); err != nil {
+		return err
+	}
+	for _, sh := range plan.Shards {
+		m := byAddr[sh.Master.Addr]
+		for _, r := range sh.Replicas {
+			if err := byAddr[r.Addr].client.OK(ctx, "CLUSTER", "REPLICATE", m.ID); err != nil {
+				return err
+			}
+		}
+	}
+	progress.emit(LevelInfo, "Waiting for the replicas to join and every node to report cluster_state:ok")
+	return waitNodes(ctx, order, limit, func(views [][]NodeEntry) bool {
+		if !joined(views, len(order), true) {
+			return false
+		}
+		for _, n := range order {
+			vs, err := n.client.Pipeline(ctx, [][]string{{"CLUSTER", "INFO"}, {"INFO", "replication"}})
+			if err != nil {
+				return false
+			}
+			if ParseInfo(string(vs[0].Str))["cluster_state"] != "ok" {
+				return false
+			}
+			repl := ParseInfo(string(vs[1].Str))
+			if repl["role"] == "slave" && repl["master_link_status"] != "up" {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// joined reports whether every view lists want nodes, none in handshake, all with the same
+// slot configuration, and, when replicas is set, the same master/replica roles.
+func joined(views [][]NodeEntry, want int, replicas bool) bool {
+	sig, roles := "", ""
+	for i, v := range views {
+		if len(v) != want {
+			return false
+		}
+		var rs []string
+		for _, e := range v {
+			if e.HasFlag("handshake") || e.HasFlag("noaddr") {
+				return false
+			}
+			rs = append(rs, e.ID+"/"+e.MasterID)
+		}
+		s := ConfigSignature(v)
+		sort.Strings(rs)
+		r := strings.Join(rs, ",")
+		if i > 0 && (s != sig || (replicas && r != roles)) {
+			return false
+		}
+		sig, roles = s, r
+	}
+	return true
+}
+
+// waitNodes polls CLUSTER NODES on every node every 100 ms until ok holds or limit passes.
+func waitNodes(ctx context.Context, nodes []*NewNode, limit time.Duration, ok func([][]NodeEntry) bool) error {
+	deadline := time.Now().Add(limit)
+	for {
+		views := make([][]NodeEntry, len(nodes))
+		var errs []error
+		for i, n := range nodes {
+			text, err := n.client.String(ctx, "CLUSTER", "NODES")
+			if err == nil {
+				views[i], err = ParseClusterNodes(text)
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(errs) == 0 && ok(views) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if len(errs) > 0 {
+				return fmt.Errorf("the nodes did not converge within %v: %v", limit, errs[0])
+			}
+			return fmt.Errorf("the nodes did not converge within %v; run check to see where they differ", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
