@@ -61,6 +61,7 @@ func NewApp(streams *IOStreams) *cli.App {
 		Writer:          streams.Out,
 		ErrWriter:       streams.ErrOut,
 		HideHelpCommand: false,
+		Flags:           globalFlags(),
 		ExitErrHandler:  func(*cli.Context, error) {}, // Main decides the exit code
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return exitWith(ExitUsage, err)
