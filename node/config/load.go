@@ -28,7 +28,8 @@ const maxIncludeDepth = 32
 //
 // An error that is not about one line (a log file that cannot be opened, replicaof in
 // cluster mode) has Line 0 and no "Reading" lines; a file that cannot be opened at all has
-// Open set and is reported with redis-server's log text for it.
+// Open set, and it and a few other start-up failures (Logged) are reported with the text
+// of the log line redis-server writes for them instead.
 type FileError struct {
 	// File is the file the line belongs to: the configuration file, an included file, or
 	// "" for lines that came from command-line overrides (redis-server numbers those as
@@ -41,11 +42,17 @@ type FileError struct {
 	Msg string
 	// Open is set when File could not be read at all.
 	Open bool
+	// Logged is set for the errors redis-server reports as a plain log line rather than
+	// in the FATAL CONFIG FILE ERROR block; Error() is then Msg alone.
+	Logged bool
 }
 
 func (e *FileError) Error() string {
 	if e.Open {
 		return fmt.Sprintf("Fatal error, can't open config file '%s': %s", e.File, e.Msg)
+	}
+	if e.Logged {
+		return e.Msg
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "*** FATAL CONFIG FILE ERROR (Redis %s) ***\n", RedisVersion)
@@ -121,9 +128,15 @@ func load(env environment, path string, args []string, sentinel bool) (*Config, 
 	}
 	var text string
 	if path != "" {
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return nil, &FileError{File: path, Msg: strerror(err), Open: true}
+		// redis-server keeps the file's absolute path (getAbsolutePath) for CONFIG REWRITE,
+		// computed before a `dir` line changes the working directory.
+		abs := path
+		if !filepath.IsAbs(path) {
+			wd, err := env.Getwd()
+			if err != nil {
+				return nil, &FileError{File: path, Msg: strerror(err), Open: true}
+			}
+			abs = filepath.Join(wd, path)
 		}
 		c.file = abs
 		data, err := env.ReadFile(abs)
@@ -357,7 +370,8 @@ func (c *Config) checkLoaded() error {
 	if len(c.moduleConfigs) > 0 && len(c.modules) == 0 {
 		// Redis reads module settings into a queue that its modules consume at start-up;
 		// with no module to take them it refuses to start.
-		return &FileError{File: c.file, Msg: "Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting"}
+		return &FileError{File: c.file, Logged: true,
+			Msg: "Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting"}
 	}
 	return nil
 }

@@ -30,7 +30,9 @@ type saveDirective struct{}
 // the defaults and later ones add to it; CONFIG SET replaces the whole list. A single empty
 // argument means no save points.
 func (saveDirective) parse(args []string, cur value, st *loadState) (value, error) {
-	if len(args) == 1 && args[0] == "" {
+	clear := len(args) == 1 && args[0] == ""
+	if clear {
+		// `save ""` empties the list, also after earlier save lines of the same file.
 		args = nil
 	}
 	if len(args)%2 != 0 {
@@ -47,7 +49,7 @@ func (saveDirective) parse(args []string, cur value, st *loadState) (value, erro
 		points = append(points, SavePoint{Seconds: seconds, Changes: int64(int32(changes))})
 	}
 	if st != nil && st.loading {
-		if st.saveSeen {
+		if st.saveSeen && !clear {
 			old, _ := cur.x.([]SavePoint)
 			points = append(append([]SavePoint(nil), old...), points...)
 		}
@@ -256,10 +258,8 @@ var defaultOOMScoreAdjValues = [3]int64{0, 200, 800}
 
 type oomScoreAdjValuesDirective struct{}
 
-// parse mirrors setConfigOOMScoreAdjValuesOption, including its quirk: a value outside
-// -2000..2000 is reported with a status that neither the file loader nor CONFIG SET treat
-// as an error, so the line is accepted and the values stay as they were.
-func (oomScoreAdjValuesDirective) parse(args []string, cur value, _ *loadState) (value, error) {
+// parse mirrors setConfigOOMScoreAdjValuesOption: three values within -2000..2000.
+func (oomScoreAdjValuesDirective) parse(args []string, _ value, _ *loadState) (value, error) {
 	if len(args) != 3 {
 		return value{}, errText("wrong number of arguments")
 	}
@@ -267,7 +267,7 @@ func (oomScoreAdjValuesDirective) parse(args []string, cur value, _ *loadState) 
 	for i, a := range args {
 		n, ok := parseStrtoll(a)
 		if !ok || n < -2000 || n > 2000 {
-			return cur, nil
+			return value{}, errText("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
 		}
 		vals[i] = n
 	}
@@ -350,7 +350,7 @@ func parseNotifyFlags(s string) (int64, bool) {
 }
 
 // renderNotifyFlags mirrors keyspaceEventsFlagsToString: "A" when every class of A is set,
-// otherwise the class letters in a fixed order, then K, E, m and n.
+// otherwise the class letters in a fixed order, then K, E and m.
 func renderNotifyFlags(flags int64) string {
 	var b strings.Builder
 	if flags&NotifyAll == NotifyAll {
@@ -376,9 +376,7 @@ func renderNotifyFlags(flags int64) string {
 	if flags&NotifyKeyMiss != 0 {
 		b.WriteByte('m')
 	}
-	if flags&NotifyNew != 0 {
-		b.WriteByte('n')
-	}
+	// Redis 7.0 accepts 'n' but does not render it: CONFIG GET and REWRITE drop it.
 	return b.String()
 }
 
