@@ -208,7 +208,7 @@ func sampleValues() map[string]Value {
 		bigSet[i] = []byte(strconv.Itoa(i))
 	}
 	var bigHash []Field
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 600; i++ {
 		bigHash = append(bigHash, Field{[]byte("f" + strconv.Itoa(i)), []byte(strconv.Itoa(i * 7))})
 	}
 	var bigZSet []ZMember

@@ -54,7 +54,7 @@ func DefaultOptions() Options {
 		ListMaxListpackSize:    -2,
 		ListPackedThreshold:    1 << 30,
 		SetMaxIntsetEntries:    512,
-		HashMaxListpackEntries: 128,
+		HashMaxListpackEntries: 512,
 		HashMaxListpackValue:   64,
 		ZSetMaxListpackEntries: 128,
 		ZSetMaxListpackValue:   64,
