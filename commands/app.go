@@ -76,7 +76,8 @@ func NewApp(streams *IOStreams) *cli.App {
 // Main runs the application and returns the process exit code.
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	streams := &IOStreams{In: in, Out: out, ErrOut: errOut}
-	err := NewApp(streams).Run(args)
+	app := NewApp(streams)
+	err := app.Run(moveFlagsFirst(app, args))
 	if err == nil {
 		return ExitOK
 	}

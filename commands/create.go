@@ -123,7 +123,8 @@ func runCreate(ctx context.Context, streams *IOStreams, opts createOptions) erro
 		if perr.OnlyUnreachable() {
 			code = ExitUnreachable
 		}
-		return finish(code, fmt.Errorf("%d node(s) cannot join a new cluster; nothing was changed", countNodes(problems)))
+		return finish(code, fmt.Errorf("%d node(s) cannot join a new cluster; nothing was changed:\n  %s",
+			countNodes(problems), strings.Join(problemTexts(problems), "\n  ")))
 	}
 	for _, n := range nodes {
 		res.nodes[n.Addr] = n
@@ -134,7 +135,7 @@ func runCreate(ctx context.Context, streams *IOStreams, opts createOptions) erro
 		if errors.As(err, &few) {
 			p.err("*** ERROR: Invalid configuration for cluster creation.")
 			p.err("*** %s", err)
-			return finish(ExitProblem, errors.New("too few nodes for the number of replicas"))
+			return finish(ExitProblem, err)
 		}
 		return finish(ExitProblem, err)
 	}
@@ -170,6 +171,14 @@ func runCreate(ctx context.Context, streams *IOStreams, opts createOptions) erro
 		return finish(ExitProblem, errors.New("the cluster was created but check found problems"))
 	}
 	return finish(ExitOK, nil)
+}
+
+func problemTexts(problems []trib.PreflightProblem) []string {
+	var out []string
+	for _, p := range problems {
+		out = append(out, p.Message)
+	}
+	return out
 }
 
 func countNodes(problems []trib.PreflightProblem) int {

@@ -267,3 +267,72 @@ func durationOr(d, def time.Duration) time.Duration {
 	}
 	return d
 }
+
+// interspersed lists the commands whose flags may follow their addresses, as redis-cli
+// allows (`check host:port --search-multiple-owners`). Commands that pass arguments through
+// to Redis (call) are not in it: "-1" there is data.
+var interspersed = map[string]bool{"create": true, "check": true, "info": true, "fix": true}
+
+// moveFlagsFirst rewrites args so that the flags of an interspersed command come before its
+// positional arguments, which is where urfave/cli stops parsing flags. Arguments after "--"
+// stay as they are.
+func moveFlagsFirst(app *cli.App, args []string) []string {
+	// Find the command name: the first argument after the program that is not a global flag.
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) || !interspersed[args[i]] {
+		return args
+	}
+	var cmd *cli.Command
+	for _, c := range app.Commands {
+		if c.Name == args[i] {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		return args
+	}
+	out := append([]string{}, args[:i+1]...)
+	var flags, positional []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			positional = append(positional, rest[j:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			flags = append(flags, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+				flags = append(flags, rest[j+1])
+				j++
+			}
+			continue
+		}
+		positional = append(positional, a)
+	}
+	return append(append(out, flags...), positional...)
+}
+
+// takesValue reports whether arg ("--name", "-n", not "--name=v") names a flag that needs a
+// value in the next argument.
+func takesValue(flags []cli.Flag, arg string) bool {
+	if strings.Contains(arg, "=") {
+		return false
+	}
+	name := strings.TrimLeft(arg, "-")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
+}
