@@ -307,8 +307,8 @@ func TestCreateRefusals(t *testing.T) {
 	nodetest.RequireBinary(t, "redis-server")
 	nodes := startNodes(t, []nodeSpec{
 		{cluster: true}, {cluster: true}, {cluster: true}, // fine
-		{cluster: true},                     // 3: will hold a key
-		{cluster: true}, {cluster: true},    // 4, 5: will know each other
+		{cluster: true},                  // 3: will hold a key
+		{cluster: true}, {cluster: true}, // 4, 5: will know each other
 		{cluster: false},                    // 6: not a cluster node
 		{cluster: true, password: "secret"}, // 7: needs a password we do not give right
 	})
