@@ -6,3 +6,6 @@ var (
 	SampleValues = sampleValues
 	SortedKeys   = sortedKeys[Value]
 )
+
+// LegacyFile is legacyFile for the integration tests.
+var LegacyFile = legacyFile

@@ -322,3 +322,20 @@ func TestRedisLoadsIdleAndFreq(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisLoadsLegacyEncodings: redis-check-rdb and redis-server 7.0 accept the legacy
+// encodings our test writer produces, and hold the same data our decoder reads from them
+// (including the stream counters both derive for a version 1 stream).
+func TestRedisLoadsLegacyEncodings(t *testing.T) {
+	nodetest.RequireBinary(t, "redis-server")
+	file, entries, library := rdb.LegacyFile()
+	path := filepath.Join(t.TempDir(), "legacy.rdb")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkRDB(t, path)
+	want := expectedSnapshot(entries, library)
+	compareWithServer(t, "our decoder on the legacy file", decodeSnapshot(t, path), want)
+	got, _ := loadInRedis(t, path)
+	compareWithServer(t, "redis-server on the legacy file", got, want)
+}
