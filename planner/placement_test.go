@@ -212,4 +212,3 @@ func TestPlanCreateLargeTopologies(t *testing.T) {
 		checkPlanShape(t, plan, nodes, replicas)
 	}
 }
-
