@@ -116,9 +116,12 @@ func Fix(ctx context.Context, c *Cluster, opts FixOptions, confirm Confirm, prog
 			limit = 10 * time.Second
 		}
 		progress.emit(LevelStep, ">>> Waiting for the cluster to agree on the new configuration")
-		if err := c.WaitConverged(ctx, limit); err != nil {
+		if err := c.WaitConverged(ctx, limit, false); err != nil {
 			return f.res, err
 		}
+		// A replica moved to another master resyncs; give it the same time to bring its
+		// link up. If it does not, the caller's check reports it.
+		c.WaitConverged(ctx, limit, true)
 	}
 	return f.res, nil
 }
@@ -175,12 +178,12 @@ func (c *Cluster) Converged(replicas bool) bool {
 	return true
 }
 
-// WaitConverged reloads the cluster every 100 ms until Converged (without replica links)
-// holds, or fails after limit.
-func (c *Cluster) WaitConverged(ctx context.Context, limit time.Duration) error {
+// WaitConverged reloads the cluster every 100 ms until Converged(replicas) holds, or fails
+// after limit.
+func (c *Cluster) WaitConverged(ctx context.Context, limit time.Duration, replicas bool) error {
 	deadline := time.Now().Add(limit)
 	for {
-		if c.Converged(false) {
+		if c.Converged(replicas) {
 			return nil
 		}
 		if time.Now().After(deadline) {
