@@ -139,9 +139,18 @@ func preflightNode(ctx context.Context, n *NewNode, opts Options, copts CreateOp
 	if err != nil || len(ips) == 0 {
 		return problem(PreflightUnresolved, "Node %s: cannot resolve %s: %v", n.Addr, host, err)
 	}
-	n.IP = ips[0].IP.String()
-	c, err := Dial(ctx, n.MeetAddr(), opts)
+	// A name may resolve to several addresses (localhost: ::1 and 127.0.0.1); keep the
+	// first one the node answers on, IPv4 first.
+	sort.SliceStable(ips, func(i, j int) bool { return ips[i].IP.To4() != nil && ips[j].IP.To4() == nil })
+	var c *Client
+	for _, ip := range ips {
+		n.IP = ip.IP.String()
+		if c, err = Dial(ctx, n.MeetAddr(), opts); err == nil || IsAuth(err) {
+			break
+		}
+	}
 	if err != nil {
+		n.IP = ips[0].IP.String()
 		if IsAuth(err) {
 			return problem(PreflightAuthFailed, "Node %s: %v", n.Addr, err)
 		}
