@@ -171,7 +171,7 @@ func checkPlanShape(t *testing.T, plan CreatePlan, nodes []Node, replicas int) {
 func TestPlanCreateIsOptimalOnRandomTopologies(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	cases := 0
-	for cases < 1500 {
+	for cases < 800 {
 		replicas := rng.IntN(3)
 		n := 3*(replicas+1) + rng.IntN(10-3*(replicas+1))
 		if n > 9 {
