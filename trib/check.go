@@ -461,7 +461,9 @@ func (r *Report) checkReplicas(c *Cluster, maxLag int) {
 		}
 		healthy := 0
 		for _, rep := range c.ReplicasOf(m.ID) {
-			if rep.Reachable() && len(failed[rep.ID]) == 0 {
+			// A replica trib cannot reach but the cluster does not flag is reported as
+			// unreachable; it still counts as the master's replica.
+			if len(failed[rep.ID]) == 0 {
 				healthy++
 			}
 		}
