@@ -1,0 +1,223 @@
+package zset
+
+import (
+	"math/rand/v2"
+)
+
+// The skiplist follows Redis's zskiplist (t_zset.c, after Pugh's paper): nodes ordered by
+// score then member bytes, a backward pointer on level 0 for reverse walks, and on each
+// level the span, the number of level-0 steps a forward link jumps, so that ranks are
+// found in O(log N).
+const (
+	maxLevel    = 32   // ZSKIPLIST_MAXLEVEL
+	levelChance = 0.25 // ZSKIPLIST_P
+)
+
+type link struct {
+	forward *node
+	span    int
+}
+
+type node struct {
+	member   string
+	score    float64
+	backward *node
+	level    []link
+}
+
+type skiplist struct {
+	header *node
+	tail   *node
+	length int
+	level  int
+}
+
+func newSkiplist() *skiplist {
+	return &skiplist{header: &node{level: make([]link, maxLevel)}, level: 1}
+}
+
+func randomLevel() int {
+	level := 1
+	for level < maxLevel && rand.Float64() < levelChance {
+		level++
+	}
+	return level
+}
+
+// less reports whether (score, member) sorts before node n.
+func less(score float64, member string, n *node) bool {
+	return n.score < score || (n.score == score && n.member < member)
+}
+
+// insert adds a member that is not present yet and returns its node.
+func (sl *skiplist) insert(score float64, member string) *node {
+	var update [maxLevel]*node
+	var rank [maxLevel]int
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		if i < sl.level-1 {
+			rank[i] = rank[i+1]
+		}
+		for f := x.level[i].forward; f != nil && less(score, member, f); f = x.level[i].forward {
+			rank[i] += x.level[i].span
+			x = f
+		}
+		update[i] = x
+	}
+	level := randomLevel()
+	if level > sl.level {
+		for i := sl.level; i < level; i++ {
+			rank[i] = 0
+			update[i] = sl.header
+			update[i].level[i].span = sl.length
+		}
+		sl.level = level
+	}
+	n := &node{member: member, score: score, level: make([]link, level)}
+	for i := 0; i < level; i++ {
+		n.level[i].forward = update[i].level[i].forward
+		update[i].level[i].forward = n
+		n.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
+		update[i].level[i].span = rank[0] - rank[i] + 1
+	}
+	for i := level; i < sl.level; i++ {
+		update[i].level[i].span++
+	}
+	if update[0] != sl.header {
+		n.backward = update[0]
+	}
+	if n.level[0].forward != nil {
+		n.level[0].forward.backward = n
+	} else {
+		sl.tail = n
+	}
+	sl.length++
+	return n
+}
+
+// unlink removes x given, per level, the last node before it.
+func (sl *skiplist) unlink(x *node, update *[maxLevel]*node) {
+	for i := 0; i < sl.level; i++ {
+		if update[i].level[i].forward == x {
+			update[i].level[i].span += x.level[i].span - 1
+			update[i].level[i].forward = x.level[i].forward
+		} else {
+			update[i].level[i].span--
+		}
+	}
+	if x.level[0].forward != nil {
+		x.level[0].forward.backward = x.backward
+	} else {
+		sl.tail = x.backward
+	}
+	for sl.level > 1 && sl.header.level[sl.level-1].forward == nil {
+		sl.level--
+	}
+	sl.length--
+}
+
+// delete removes the node with exactly this score and member and reports whether it
+// existed.
+func (sl *skiplist) delete(score float64, member string) bool {
+	var update [maxLevel]*node
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && less(score, member, f); f = x.level[i].forward {
+			x = f
+		}
+		update[i] = x
+	}
+	x = x.level[0].forward
+	if x != nil && x.score == score && x.member == member {
+		sl.unlink(x, &update)
+		return true
+	}
+	return false
+}
+
+// updateScore moves a member to a new score, in place when its neighbours allow, as
+// zslUpdateScore does.
+func (sl *skiplist) updateScore(cur float64, member string, score float64) *node {
+	var update [maxLevel]*node
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && less(cur, member, f); f = x.level[i].forward {
+			x = f
+		}
+		update[i] = x
+	}
+	x = x.level[0].forward
+	if (x.backward == nil || x.backward.score < score) &&
+		(x.level[0].forward == nil || x.level[0].forward.score > score) {
+		x.score = score
+		return x
+	}
+	sl.unlink(x, &update)
+	return sl.insert(score, member)
+}
+
+// rank returns the 1-based rank of an element known to be present.
+func (sl *skiplist) rank(score float64, member string) int {
+	r := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && (f.score < score || (f.score == score && f.member <= member)); f = x.level[i].forward {
+			r += x.level[i].span
+			x = f
+		}
+		if x.member == member && x != sl.header {
+			return r
+		}
+	}
+	return 0
+}
+
+// byRank returns the node at 1-based rank r, or nil.
+func (sl *skiplist) byRank(r int) *node {
+	traversed := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for x.level[i].forward != nil && traversed+x.level[i].span <= r {
+			traversed += x.level[i].span
+			x = x.level[i].forward
+		}
+		if traversed == r {
+			return x
+		}
+	}
+	return nil
+}
+
+// firstWhere returns the first node for which past (monotonic over the order: false
+// then true) holds, with its 1-based rank, or nil.
+func (sl *skiplist) firstWhere(past func(*node) bool) (*node, int) {
+	r := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && !past(f); f = x.level[i].forward {
+			r += x.level[i].span
+			x = f
+		}
+	}
+	if x.level[0].forward == nil {
+		return nil, 0
+	}
+	return x.level[0].forward, r + 1
+}
+
+// lastWhere returns the last node for which within (monotonic: true then false) holds,
+// with its 1-based rank, or nil.
+func (sl *skiplist) lastWhere(within func(*node) bool) (*node, int) {
+	r := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && within(f); f = x.level[i].forward {
+			r += x.level[i].span
+			x = f
+		}
+	}
+	if x == sl.header {
+		return nil, 0
+	}
+	return x, r
+}
