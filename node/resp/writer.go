@@ -388,3 +388,11 @@ func (w *Writer) Value(v Value) {
 		}
 	}
 }
+
+// Truncate drops the output written after the first n pending bytes (CLIENT REPLY OFF
+// and SKIP produce replies and discard them).
+func (w *Writer) Truncate(n int) {
+	if n >= 0 && n < len(w.buf) {
+		w.buf = w.buf[:n]
+	}
+}

@@ -1,0 +1,162 @@
+package server
+
+import (
+	"strings"
+	"time"
+
+	"github.com/clusterctl/clusterctl/node/command"
+)
+
+// processCommand checks one request and runs it, mirroring Redis's processCommand: the
+// command must exist with the right arity, the client must be authenticated and allowed,
+// memory must allow a write; then call runs it.
+func (s *Server) processCommand(c *client, argv [][]byte) {
+	now := time.Now()
+	c.lastInteraction.Store(now.UnixMilli())
+	cmd := s.table.Lookup(argv[0])
+	if cmd != nil && cmd.Subcommands != nil && len(argv) >= 2 {
+		sub := cmd.LookupSub(argv[1])
+		if sub == nil {
+			s.reject(c, nil, "ERR unknown subcommand '"+truncate(argv[1], 128)+"'. Try "+
+				strings.ToUpper(string(argv[0]))+" HELP.")
+			return
+		}
+		cmd = sub
+	}
+	if cmd == nil {
+		s.reject(c, nil, unknownCommandError(argv))
+		return
+	}
+	if (cmd.Arity > 0 && cmd.Arity != len(argv)) || len(argv) < -cmd.Arity {
+		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.FullName()+"' command")
+		return
+	}
+	if cmd.Has(command.FlagProtected) && !s.allowProtected(c, cmd) {
+		return
+	}
+	u := c.user.Load()
+	if u == nil && !cmd.Has(command.FlagNoAuth) {
+		s.reject(c, cmd, "NOAUTH Authentication required.")
+		return
+	}
+	if u != nil && !u.allCommands() {
+		if msg := s.acl.check(u, cmd, argv); msg != "" {
+			s.reject(c, cmd, msg)
+			return
+		}
+	}
+	if max := s.maxmemory.Load(); max > 0 {
+		if !s.freeMemoryIfNeeded(now) && cmd.Has(command.FlagDenyOOM) {
+			s.reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
+			return
+		}
+	}
+	if s.pause.blocks(cmd) {
+		s.pause.wait(cmd, s.shutdownCh)
+		now = time.Now()
+	}
+	s.call(c, cmd, argv, now)
+}
+
+// call runs cmd with the shards of its keys locked, commits its effects, and records
+// statistics, the slow log and the MONITOR feed (Redis's call()).
+func (s *Server) call(c *client, cmd *command.Command, argv [][]byte, start time.Time) {
+	ctx := &c.ctx
+	ctx.Begin(argv, cmd, start.UnixMilli(), !s.ks.Stream().Active())
+	mask, locked := ctx.KeyMask()
+	if locked {
+		s.ks.LockShards(mask)
+		func() {
+			defer s.ks.UnlockShards(mask) // a panicking handler must not leave shards locked
+			cmd.Handler(ctx)
+			ctx.Finish()
+			s.ks.Stream().Commit(&ctx.Effects)
+		}()
+	} else {
+		cmd.Handler(ctx)
+		ctx.Finish()
+		s.ks.Stream().Commit(&ctx.Effects)
+	}
+	c.db.Store(int32(ctx.DB.Index))
+	if c.lastCmd.Load() != cmd {
+		c.lastCmd.Store(cmd)
+	}
+	dur := time.Since(start)
+	usec := dur.Microseconds()
+	cmd.Record(c.id, usec, ctx.Failed())
+	s.stats.commands.addFor(c.id, 1)
+	if !cmd.Has(command.FlagSkipSlowlog) {
+		if limit := s.slowlogSlower.Load(); limit >= 0 && usec >= limit {
+			s.slowlog.add(c, argv, start, usec)
+		}
+	}
+	if s.monitorCount.Load() > 0 && !cmd.Has(command.FlagSkipMonitor) && !cmd.Has(command.FlagAdmin) {
+		s.feedMonitors(c, ctx.DB.Index, cmd, argv, start)
+	}
+}
+
+// reject replies with an error for a command refused before running (rejectCommand);
+// cmd is nil when the command is unknown.
+func (s *Server) reject(c *client, cmd *command.Command, msg string) {
+	if cmd != nil {
+		cmd.RecordRejected(c.id)
+	}
+	c.w.Error(msg)
+	s.env.Errors.Record(msg)
+}
+
+// unknownCommandError is Redis's text for an unknown command: the name and up to 128
+// bytes of its arguments, each quoted.
+func unknownCommandError(argv [][]byte) string {
+	var args strings.Builder
+	for _, a := range argv[1:] {
+		if args.Len() >= 128 {
+			break
+		}
+		args.WriteByte('\'')
+		args.WriteString(truncate(a, 128-args.Len()))
+		args.WriteString("' ")
+	}
+	msg := "ERR unknown command '" + truncate(argv[0], 128) + "', with args beginning with: " + args.String()
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(msg)
+}
+
+func truncate(b []byte, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
+}
+
+// allowProtected applies enable-debug-command to DEBUG (Redis's CMD_PROTECTED check):
+// "no" refuses it, "local" allows loopback clients only.
+func (s *Server) allowProtected(c *client, cmd *command.Command) bool {
+	setting, _ := s.debugCommand.Load().(string)
+	if setting == "yes" || (setting == "local" && c.local) {
+		return true
+	}
+	name := strings.ToUpper(strings.SplitN(cmd.Name, "|", 2)[0])
+	option := "enable-debug-command"
+	if name == "MODULE" {
+		option = "enable-module-command"
+	}
+	s.reject(c, cmd, "ERR "+name+" command not allowed. If the "+option+" option is set to \"local\", "+
+		"you can run it from a local connection, otherwise you need to set this option in the "+
+		"configuration file, and then restart the server.")
+	return false
+}
+
+// freeMemoryIfNeeded evicts keys while used memory exceeds maxmemory (performEvictions)
+// and reports whether memory is now within the limit.
+func (s *Server) freeMemoryIfNeeded(now time.Time) bool {
+	max := s.maxmemory.Load()
+	used := s.usedMemory()
+	if used <= max {
+		return true
+	}
+	s.ks.Evict(used-max, now.UnixMilli())
+	return s.usedMemory() <= max
+}
