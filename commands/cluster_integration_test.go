@@ -616,20 +616,28 @@ func TestCheck30Nodes(t *testing.T) {
 	nodes := clusterNodes(t, 30)
 	createCluster(t, nodes, 1)
 	seed := nodes[0].Addr()
-	start := time.Now()
-	_, _, code := runMain(t, "check", seed)
-	ours := time.Since(start)
-	if code != ExitOK {
-		t.Fatalf("check: exit %d", code)
-	}
 	cli := nodetest.RequireBinary(t, "redis-cli")
-	start = time.Now()
-	if out, err := exec.Command(cli, "--cluster", "check", seed).CombinedOutput(); err != nil {
-		t.Fatalf("redis-cli: %v\n%s", err, out)
+	// Best of five, interleaved, so that a busy machine hurts both alike.
+	var ours, theirs time.Duration
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		_, _, code := runMain(t, "check", seed)
+		if d := time.Since(start); i == 0 || d < ours {
+			ours = d
+		}
+		if code != ExitOK {
+			t.Fatalf("check: exit %d", code)
+		}
+		start = time.Now()
+		if out, err := exec.Command(cli, "--cluster", "check", seed).CombinedOutput(); err != nil {
+			t.Fatalf("redis-cli: %v\n%s", err, out)
+		}
+		if d := time.Since(start); i == 0 || d < theirs {
+			theirs = d
+		}
 	}
-	theirs := time.Since(start)
-	t.Logf("check of 30 nodes: clusterctl %v, redis-cli %v", ours, theirs)
-	if ours > 2*time.Second {
+	t.Logf("check of 30 nodes, best of 5: clusterctl %v, redis-cli --cluster check %v", ours, theirs)
+	if ours > time.Second {
 		t.Errorf("check of 30 nodes took %v", ours)
 	}
 }

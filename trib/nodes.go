@@ -3,6 +3,7 @@ package trib
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,7 +123,10 @@ func parseNodeLine(line string) (NodeEntry, error) {
 			return e, err
 		}
 	}
-	sort.Ints(e.Slots)
+	// Redis prints ranges in ascending order; sort only input that is not.
+	if !sort.IntsAreSorted(e.Slots) {
+		sort.Ints(e.Slots)
+	}
 	return e, nil
 }
 
@@ -200,6 +204,7 @@ func parseSlotField(s string, e *NodeEntry) error {
 			return fmt.Errorf("slot range %q", s)
 		}
 	}
+	e.Slots = slices.Grow(e.Slots, b-a+1)
 	for n := a; n <= b; n++ {
 		e.Slots = append(e.Slots, n)
 	}
