@@ -529,6 +529,19 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 		}
 	})
 	redisCLICheck(t, seed)
+
+	out, _, code := cc(t, "info", "--json", seed)
+	var info ClusterInfo
+	if err := json.Unmarshal([]byte(out), &info); err != nil || code != ExitOK {
+		t.Fatalf("info --json: exit %d %v\n%s", code, err, out)
+	}
+	if info.Keys != keys || len(info.Masters) != 3 {
+		t.Fatalf("info: %d keys in %d masters, want %d in 3", info.Keys, len(info.Masters), keys)
+	}
+	out, _, code = cc(t, "info", seed)
+	if code != ExitOK || !strings.Contains(out, fmt.Sprintf("[OK] %d keys in 3 masters.", keys)) {
+		t.Fatalf("info: exit %d\n%s", code, out)
+	}
 }
 
 // TestFailedMasterAndOrphan kills a master: check names the failed node and the master left

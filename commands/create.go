@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/planner"
@@ -54,7 +56,9 @@ func newCreateCommand(streams *IOStreams) *cli.Command {
 				}
 				zones[addr] = zone
 			}
-			return runCreate(c.Context, streams, createOptions{globals: g, addrs: c.Args().Slice(),
+			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
+			defer stop()
+			return runCreate(ctx, streams, createOptions{globals: g, addrs: c.Args().Slice(),
 				replicas: c.Int("replicas"), zones: zones, dryRun: c.Bool("dry-run")})
 		},
 	}

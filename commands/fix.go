@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 
 	"github.com/clusterctl/clusterctl/trib"
 	"github.com/urfave/cli/v2"
@@ -46,7 +48,11 @@ func newFixCommand(streams *IOStreams) *cli.Command {
 			if err != nil {
 				return exitWith(ExitUsage, err)
 			}
-			return runFix(c.Context, streams, fixOptions{globals: g, seed: seed, fix: trib.FixOptions{
+			// Ctrl-C cancels the context: the current step stops at its next round trip and
+			// the error says how to resume.
+			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
+			defer stop()
+			return runFix(ctx, streams, fixOptions{globals: g, seed: seed, fix: trib.FixOptions{
 				SearchMultipleOwners:      c.Bool("search-multiple-owners"),
 				FixWithUnreachableMasters: c.Bool("fix-with-unreachable-masters"),
 				Direction:                 dir,
