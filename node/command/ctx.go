@@ -71,6 +71,7 @@ func (c *Ctx) Begin(argv [][]byte, cmd *Command, now int64, discardEffects bool)
 	c.Argv, c.Cmd = argv, cmd
 	c.DB.Now = now
 	c.DB.Effects = &c.Effects
+	c.DB.ResetPrimed()
 	c.Effects.Reset()
 	c.Effects.Discard = discardEffects
 	c.dirty, c.noPropagate, c.failed = 0, false, false
@@ -142,88 +143,145 @@ func (c *Ctx) WrongArity() {
 	c.Error("ERR wrong number of arguments for '" + c.Cmd.FullName() + "' command")
 }
 
+// keySpec is a KeySpec compiled for the dispatcher: enums instead of strings.
+type keySpec struct {
+	notKey    bool
+	bsKeyword bool // begin_search by keyword, else by index
+	bsUnknown bool
+	index     int
+	keyword   string
+	startFrom int
+	fk        uint8 // fkRange, fkKeynum, fkUnknown
+	lastKey   int
+	keyStep   int
+	limit     int
+	keyNumIdx int
+	firstKey  int
+	// Flags are the key spec's flags as COMMAND INFO lists them.
+	Flags []string
+}
+
+const (
+	fkRange = iota
+	fkKeynum
+	fkUnknown
+)
+
+func compileKeySpecs(specs []KeySpec) []keySpec {
+	out := make([]keySpec, len(specs))
+	for i, ks := range specs {
+		k := keySpec{
+			notKey:    hasString(ks.Flags, "not_key"),
+			bsKeyword: ks.BeginSearch.Type == "keyword",
+			bsUnknown: ks.BeginSearch.Type != "keyword" && ks.BeginSearch.Type != "index",
+			index:     ks.BeginSearch.Index,
+			keyword:   ks.BeginSearch.Keyword,
+			startFrom: ks.BeginSearch.StartFrom,
+			lastKey:   ks.FindKeys.LastKey,
+			keyStep:   max(ks.FindKeys.KeyStep, 1),
+			limit:     ks.FindKeys.Limit,
+			keyNumIdx: ks.FindKeys.KeyNumIdx,
+			firstKey:  ks.FindKeys.FirstKey,
+			Flags:     ks.Flags,
+		}
+		switch ks.FindKeys.Type {
+		case "range":
+			k.fk = fkRange
+		case "keynum":
+			k.fk = fkKeynum
+		default:
+			k.fk = fkUnknown
+		}
+		out[i] = k
+	}
+	return out
+}
+
 // KeyPositions returns the argument indexes of the command's keys, using its key specs
 // (getKeysUsingKeySpecs). ok is false when the arguments do not fit the specs (a syntax
 // error the handler reports).
 func (cmd *Command) KeyPositions(argv [][]byte, out []int) (keys []int, ok bool) {
 	out = out[:0]
-	argc := len(argv)
-	for i := range cmd.Spec.KeySpecs {
-		ks := &cmd.Spec.KeySpecs[i]
-		if hasString(ks.Flags, "not_key") {
+	for i := range cmd.keySpecs {
+		if cmd.keySpecs[i].notKey {
 			continue
 		}
-		first := 0
-		switch ks.BeginSearch.Type {
-		case "index":
-			first = ks.BeginSearch.Index
-		case "keyword":
-			start, end := ks.BeginSearch.StartFrom, argc-1
-			if start <= 0 {
-				start, end = argc+start, 1
+		if out, ok = cmd.keySpecs[i].positions(argv, out); !ok {
+			return out[:0], false
+		}
+	}
+	return out, true
+}
+
+// SpecKeyPositions returns the keys found by key spec i alone, for checks that depend on
+// the spec's flags (ACL read/write permissions, COMMAND GETKEYSANDFLAGS).
+func (cmd *Command) SpecKeyPositions(i int, argv [][]byte) []int {
+	out, _ := cmd.keySpecs[i].positions(argv, nil)
+	return out
+}
+
+func (ks *keySpec) positions(argv [][]byte, out []int) ([]int, bool) {
+	argc := len(argv)
+	first := 0
+	switch {
+	case ks.bsUnknown:
+		return out, false
+	case ks.bsKeyword:
+		start, end := ks.startFrom, argc-1
+		if start <= 0 {
+			start, end = argc+start, 1
+		}
+		// The search stops before end, as Redis's loop does.
+		for j := start; j != end && j >= 1 && j < argc; {
+			if equalFold(argv[j], ks.keyword) {
+				first = j + 1
+				break
 			}
-			for j := start; ; {
-				if j >= argc || j < 1 {
-					break
-				}
-				if equalFold(argv[j], ks.BeginSearch.Keyword) {
-					first = j + 1
-					break
-				}
-				if j == end {
-					break
-				}
-				if start <= end {
-					j++
-				} else {
-					j--
-				}
+			if start <= end {
+				j++
+			} else {
+				j--
 			}
-			if first == 0 {
-				continue
-			}
+		}
+		if first == 0 {
+			return out, true // keyword absent: no keys from this spec
+		}
+	default:
+		first = ks.index
+	}
+	var last int
+	switch ks.fk {
+	case fkRange:
+		switch {
+		case ks.lastKey >= 0:
+			last = first + ks.lastKey
+		case ks.limit == 0:
+			last = argc + ks.lastKey
 		default:
-			return out[:0], false
+			last = first + (argc-first)/ks.limit + ks.lastKey
 		}
-		var last, step int
-		switch ks.FindKeys.Type {
-		case "range":
-			step = ks.FindKeys.KeyStep
-			switch {
-			case ks.FindKeys.LastKey >= 0:
-				last = first + ks.FindKeys.LastKey
-			case ks.FindKeys.Limit == 0:
-				last = argc + ks.FindKeys.LastKey
-			default:
-				last = first + (argc-first)/ks.FindKeys.Limit + ks.FindKeys.LastKey
-			}
-		case "keynum":
-			step = ks.FindKeys.KeyStep
-			idx := first + ks.FindKeys.KeyNumIdx
-			if idx >= argc {
-				return out[:0], false
-			}
-			n, ok := resp.ParseInt(argv[idx])
-			if !ok || n < 0 || n > int64(argc) {
-				return out[:0], false
-			}
-			first += ks.FindKeys.FirstKey
-			last = first + int(n) - 1
-			if n == 0 {
-				continue
-			}
-		default:
-			return out[:0], false
+	case fkKeynum:
+		idx := first + ks.keyNumIdx
+		if idx >= argc {
+			return out, false
 		}
-		if last >= argc || last < first || first >= argc {
-			return out[:0], false
+		n, ok := resp.ParseInt(argv[idx])
+		if !ok || n < 0 || n > int64(argc) {
+			return out, false
 		}
-		if step < 1 {
-			step = 1
+		if n == 0 {
+			return out, true
 		}
-		for j := first; j <= last; j += step {
-			out = append(out, j)
-		}
+		first += ks.firstKey
+		last = first + int(n) - 1
+	default:
+		return out, false
+	}
+	if last >= argc || last < first || first >= argc {
+		return out, false
+	}
+	for j := first; j <= last; j += ks.keyStep {
+		out = append(out, j)
 	}
 	return out, true
 }
@@ -237,7 +295,9 @@ func (c *Ctx) KeyMask() (mask uint64, hasKeys bool) {
 		return 0, false
 	}
 	for _, p := range c.keyPos {
-		mask |= keyspace.ShardMask(hashslot.Of(c.Argv[p]))
+		slot := hashslot.Of(c.Argv[p])
+		c.DB.PrimeSlot(c.Argv[p], slot)
+		mask |= keyspace.ShardMask(slot)
 	}
 	return mask, true
 }

@@ -180,9 +180,7 @@ func commandGetKeys(c *Ctx, withFlags bool) {
 // keySpecFlagsAt returns the flags of the key spec that found the key at position p.
 func keySpecFlagsAt(cmd *Command, argv [][]byte, p int) []string {
 	for i := range cmd.Spec.KeySpecs {
-		one := &Command{Spec: &Spec{KeySpecs: cmd.Spec.KeySpecs[i : i+1]}}
-		pos, _ := one.KeyPositions(argv, nil)
-		for _, q := range pos {
+		for _, q := range cmd.SpecKeyPositions(i, argv) {
 			if q == p {
 				return cmd.Spec.KeySpecs[i].Flags
 			}

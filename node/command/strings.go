@@ -171,12 +171,14 @@ func setGeneric(c *Ctx, flags int, key, val, expireArg []byte) {
 	if flags&setGet != 0 && !getGeneric(c, key) {
 		return
 	}
-	found := c.DB.LookupWriteKey(key) != nil
-	if (flags&setNX != 0 && found) || (flags&setXX != 0 && !found) {
-		if flags&setGet == 0 {
-			c.W.Null()
+	if flags&(setNX|setXX) != 0 {
+		found := c.DB.LookupWriteKey(key) != nil
+		if (flags&setNX != 0 && found) || (flags&setXX != 0 && !found) {
+			if flags&setGet == 0 {
+				c.W.Null()
+			}
+			return
 		}
-		return
 	}
 	e := c.DB.SetString(key, val, flags&setKeepTTL != 0)
 	c.Dirty(1)

@@ -99,6 +99,7 @@ type Command struct {
 	// Summary and Complexity are our short texts for COMMAND DOCS and redis-cli's help.
 	Summary, Complexity string
 
+	keySpecs []keySpec
 	stats [statStripes]commandStats
 }
 
@@ -180,6 +181,7 @@ func (t *Table) newCommand(spec *Spec, parent *Command) *Command {
 		}
 	}
 	cmd.Summary, cmd.Complexity = docText(spec.Name)
+	cmd.keySpecs = compileKeySpecs(spec.KeySpecs)
 	t.all = append(t.all, cmd)
 	return cmd
 }

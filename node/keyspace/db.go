@@ -1,6 +1,8 @@
 package keyspace
 
 import (
+	"unsafe"
+
 	"github.com/clusterctl/clusterctl/node/effects"
 	"github.com/clusterctl/clusterctl/node/hashslot"
 	"github.com/clusterctl/clusterctl/node/keyspace/dict"
@@ -18,6 +20,42 @@ type DB struct {
 	Now int64
 	// Effects receives the deletions of keys found expired.
 	Effects *effects.Batch
+
+	// primed caches the slots of the command's key arguments, computed once when the
+	// dispatcher locked their shards (see PrimeSlot).
+	primed  [8]primedSlot
+	nPrimed int
+}
+
+type primedSlot struct {
+	p    *byte
+	n    int
+	slot int
+}
+
+// PrimeSlot records that key (an argument slice, immutable for the command) hashes to
+// slot, so lookups of that very slice skip the CRC. ResetPrimed forgets them; the
+// dispatcher calls it before every command because argument buffers are reused.
+func (db *DB) PrimeSlot(key []byte, slot int) {
+	if db.nPrimed < len(db.primed) && len(key) > 0 {
+		db.primed[db.nPrimed] = primedSlot{unsafe.SliceData(key), len(key), slot}
+		db.nPrimed++
+	}
+}
+
+// ResetPrimed forgets the primed slots.
+func (db *DB) ResetPrimed() { db.nPrimed = 0 }
+
+func (db *DB) slotOf(key []byte) int {
+	if len(key) > 0 {
+		p := unsafe.SliceData(key)
+		for i := 0; i < db.nPrimed; i++ {
+			if db.primed[i].p == p && db.primed[i].n == len(key) {
+				return db.primed[i].slot
+			}
+		}
+	}
+	return hashslot.Of(key)
 }
 
 // Keyspace returns the keyspace the handle belongs to.
@@ -57,7 +95,7 @@ const (
 // Lookup returns the live entry for key, or nil. An expired key is deleted on the way
 // (lazy expiry) and its DEL recorded in the effects, as Redis's expireIfNeeded.
 func (db *DB) Lookup(key []byte, flags LookupFlags) *Entry {
-	slot := hashslot.Of(key)
+	slot := db.slotOf(key)
 	sh, sdb := db.shardDB(slot, false)
 	var e *Entry
 	if sdb != nil {
@@ -124,7 +162,7 @@ func (db *DB) unlink(sh *shard, sdb *shardDB, e *Entry) {
 
 // Add stores a new key, which must not exist (dbAdd), and returns its entry.
 func (db *DB) Add(key []byte, o Object) *Entry {
-	slot := hashslot.Of(key)
+	slot := db.slotOf(key)
 	sh, sdb := db.shardDB(slot, true)
 	e, _ := sdb.slotDict(slot, true).UpsertBytes(key)
 	db.init(sh, sdb, e, slot, o)

@@ -211,13 +211,16 @@ func growLen(b []byte, n int) []byte {
 }
 
 func (r *Reader) expectCRLF() error {
-	var crlf [2]byte
-	if _, err := io.ReadFull(r.br, crlf[:]); err != nil {
+	// Peek and Discard rather than io.ReadFull into a local array, which would escape
+	// to the heap: this runs for every argument of every request.
+	crlf, err := r.br.Peek(2)
+	if err != nil {
 		return noEOF(err)
 	}
 	if crlf[0] != '\r' || crlf[1] != '\n' {
 		return protoErr("expected CRLF after bulk")
 	}
+	r.br.Discard(2)
 	return nil
 }
 

@@ -561,8 +561,7 @@ func selectorPtrs(s []selector) []*selector {
 func (sel *selector) keysAllowed(cmd *command.Command, argv [][]byte) bool {
 	for i := range cmd.Spec.KeySpecs {
 		ks := cmd.Spec.KeySpecs[i]
-		one := &command.Command{Spec: &command.Spec{KeySpecs: []command.KeySpec{ks}}}
-		pos, _ := one.KeyPositions(argv, nil)
+		pos := cmd.SpecKeyPositions(i, argv)
 		need := 0
 		for _, f := range ks.Flags {
 			switch f {

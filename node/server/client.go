@@ -59,6 +59,13 @@ type client struct {
 	// push to it (MONITOR feeds).
 	mu sync.Mutex
 
+	// clock is the monotonic time (ns since the server started) the next command starts
+	// at; lastName and lastLookup cache the previous command's name and entry, since
+	// clients tend to repeat commands.
+	clock      int64
+	lastName   []byte
+	lastLookup *command.Command
+
 	// monitorCh feeds the MONITOR writer goroutine; set once by startMonitor.
 	monitorCh chan []byte
 	// closeAfterReply makes the loop close the connection once the reply is flushed
@@ -209,10 +216,17 @@ func (c *client) loop() {
 		c.r.MaxBulkLen = s.env.ProtoMaxBulkLen.Load()
 		c.r.MaxQueryBuffer = s.queryBufLimit.Load()
 		c.r.Unauthenticated = c.user.Load() == nil
+		fromSocket := c.r.Buffered() == 0
 		argv, err := c.r.ReadCommand()
 		if err != nil {
 			c.readFailed(err)
 			return
+		}
+		if fromSocket {
+			// A new batch: read the clock. Within a pipeline the end of one command is
+			// the start of the next, so a batch of N commands costs N+1 clock reads.
+			c.clock = s.monoNow()
+			c.lastInteraction.Store(s.wallMs(c.clock))
 		}
 		if argv != nil {
 			c.qbuf.Store(int64(c.r.Buffered()))

@@ -1,8 +1,8 @@
 package server
 
 import (
+	"bytes"
 	"strings"
-	"time"
 
 	"github.com/clusterctl/clusterctl/node/command"
 )
@@ -11,9 +11,13 @@ import (
 // command must exist with the right arity, the client must be authenticated and allowed,
 // memory must allow a write; then call runs it.
 func (s *Server) processCommand(c *client, argv [][]byte) {
-	now := time.Now()
-	c.lastInteraction.Store(now.UnixMilli())
-	cmd := s.table.Lookup(argv[0])
+	var cmd *command.Command
+	if c.lastLookup != nil && bytes.Equal(argv[0], c.lastName) {
+		cmd = c.lastLookup
+	} else if cmd = s.table.Lookup(argv[0]); cmd != nil {
+		c.lastName = append(c.lastName[:0], argv[0]...)
+		c.lastLookup = cmd
+	}
 	if cmd != nil && cmd.Subcommands != nil && len(argv) >= 2 {
 		sub := cmd.LookupSub(argv[1])
 		if sub == nil {
@@ -46,23 +50,24 @@ func (s *Server) processCommand(c *client, argv [][]byte) {
 		}
 	}
 	if max := s.maxmemory.Load(); max > 0 {
-		if !s.freeMemoryIfNeeded(now) && cmd.Has(command.FlagDenyOOM) {
+		if !s.freeMemoryIfNeeded(s.wallMs(c.clock)) && cmd.Has(command.FlagDenyOOM) {
 			s.reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
 			return
 		}
 	}
 	if s.pause.blocks(cmd) {
 		s.pause.wait(cmd, s.shutdownCh)
-		now = time.Now()
+		c.clock = s.monoNow()
 	}
-	s.call(c, cmd, argv, now)
+	s.call(c, cmd, argv)
 }
 
 // call runs cmd with the shards of its keys locked, commits its effects, and records
 // statistics, the slow log and the MONITOR feed (Redis's call()).
-func (s *Server) call(c *client, cmd *command.Command, argv [][]byte, start time.Time) {
+func (s *Server) call(c *client, cmd *command.Command, argv [][]byte) {
+	start := c.clock
 	ctx := &c.ctx
-	ctx.Begin(argv, cmd, start.UnixMilli(), !s.ks.Stream().Active())
+	ctx.Begin(argv, cmd, s.wallMs(start), !s.ks.Stream().Active())
 	mask, locked := ctx.KeyMask()
 	if locked {
 		s.ks.LockShards(mask)
@@ -81,17 +86,18 @@ func (s *Server) call(c *client, cmd *command.Command, argv [][]byte, start time
 	if c.lastCmd.Load() != cmd {
 		c.lastCmd.Store(cmd)
 	}
-	dur := time.Since(start)
-	usec := dur.Microseconds()
+	end := s.monoNow()
+	c.clock = end
+	usec := (end - start) / 1000
 	cmd.Record(c.id, usec, ctx.Failed())
 	s.stats.commands.addFor(c.id, 1)
 	if !cmd.Has(command.FlagSkipSlowlog) {
 		if limit := s.slowlogSlower.Load(); limit >= 0 && usec >= limit {
-			s.slowlog.add(c, argv, start, usec)
+			s.slowlog.add(c, argv, s.wallTime(start), usec)
 		}
 	}
 	if s.monitorCount.Load() > 0 && !cmd.Has(command.FlagSkipMonitor) && !cmd.Has(command.FlagAdmin) {
-		s.feedMonitors(c, ctx.DB.Index, cmd, argv, start)
+		s.feedMonitors(c, ctx.DB.Index, cmd, argv, s.wallTime(start))
 	}
 }
 
@@ -151,12 +157,12 @@ func (s *Server) allowProtected(c *client, cmd *command.Command) bool {
 
 // freeMemoryIfNeeded evicts keys while used memory exceeds maxmemory (performEvictions)
 // and reports whether memory is now within the limit.
-func (s *Server) freeMemoryIfNeeded(now time.Time) bool {
+func (s *Server) freeMemoryIfNeeded(nowMs int64) bool {
 	max := s.maxmemory.Load()
 	used := s.usedMemory()
 	if used <= max {
 		return true
 	}
-	s.ks.Evict(used-max, now.UnixMilli())
+	s.ks.Evict(used-max, nowMs)
 	return s.usedMemory() <= max
 }

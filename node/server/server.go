@@ -97,6 +97,12 @@ type Server struct {
 	lastSaveUnix  atomic.Int64
 	peakMemory    atomic.Int64
 
+	// monoBase anchors the monotonic clock commands are timed with; wallOffset converts
+	// it to unix nanoseconds and is refreshed by the cron, so a changed system clock is
+	// followed within a tick.
+	monoBase   time.Time
+	wallOffset atomic.Int64
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 	connWG       sync.WaitGroup
@@ -113,7 +119,9 @@ func New(cfg *config.Config, log *logging.Logger) (*Server, error) {
 		monitors:   map[*client]struct{}{},
 		shutdownCh: make(chan struct{}),
 		runID:      newRunID(),
+		monoBase:   time.Now(),
 	}
+	s.refreshWallOffset()
 	dbs := int(cfg.Int("databases"))
 	if cfg.Bool("cluster-enabled") {
 		dbs = 1
@@ -342,6 +350,7 @@ func (s *Server) cron(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			s.refreshWallOffset()
 			if h := max(s.hz.Load(), 1); h != hz {
 				hz = h
 				t.Reset(time.Second / time.Duration(hz))
@@ -353,6 +362,20 @@ func (s *Server) cron(ctx context.Context) {
 			s.closeTimedOutClients(now)
 		}
 	}
+}
+
+// monoNow returns monotonic nanoseconds since the server started: one clock read.
+func (s *Server) monoNow() int64 { return int64(time.Since(s.monoBase)) }
+
+// wallMs converts a monotonic reading to unix milliseconds.
+func (s *Server) wallMs(mono int64) int64 { return (mono + s.wallOffset.Load()) / 1e6 }
+
+// wallTime converts a monotonic reading to a time.Time.
+func (s *Server) wallTime(mono int64) time.Time { return time.Unix(0, mono+s.wallOffset.Load()) }
+
+func (s *Server) refreshWallOffset() {
+	now := time.Now()
+	s.wallOffset.Store(now.UnixNano() - int64(now.Sub(s.monoBase)))
 }
 
 func newRunID() string {

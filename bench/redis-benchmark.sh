@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Runs redis-benchmark against `clusterctl server` and against redis-server side by side,
+# on the same machine in the same run, and prints requests per second and the ratio
+# (clusterctl / redis-server) per command and pipeline depth.
+#
+#   bench/redis-benchmark.sh [-n REQUESTS] [-c CLIENTS] [-r ROUNDS] [-t TESTS] [-P "1 16"]
+#
+# Both servers listen on free loopback ports in 12000..22767, with persistence off, and
+# are stopped by PID when the script exits. The two servers are measured alternately,
+# ROUNDS times, and the best round of each is kept, so a burst of load from elsewhere on
+# the machine penalises neither side more than the other.
+set -euo pipefail
+
+requests=200000
+clients=50
+rounds=3
+tests="set,get,incr,lpush,lpop,sadd,hset,zadd,lrange_100,mset"
+pipelines="1 16"
+while getopts "n:c:r:t:P:" opt; do
+	case $opt in
+	n) requests=$OPTARG ;;
+	c) clients=$OPTARG ;;
+	r) rounds=$OPTARG ;;
+	t) tests=$OPTARG ;;
+	P) pipelines=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+
+for bin in redis-server redis-benchmark redis-cli go; do
+	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+	while :; do
+		local p=$((12000 + RANDOM % 10768))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+wait_ready() {
+	for _ in $(seq 100); do
+		redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "server on port $1 did not start" >&2
+	exit 1
+}
+
+(cd "$root" && go build -o "$work/clusterctl" .)
+
+common=(--bind 127.0.0.1 --save "" --appendonly no --daemonize no)
+ours=$(free_port)
+"$work/clusterctl" server --port "$ours" --dir "$work" --logfile "$work/clusterctl.log" "${common[@]}" &
+pids+=($!)
+theirs=$(free_port)
+redis-server --port "$theirs" --dir "$work" --logfile "$work/redis.log" "${common[@]}" &
+pids+=($!)
+wait_ready "$ours"
+wait_ready "$theirs"
+
+# bench PORT TEST PIPELINE prints the requests per second of one run.
+bench() {
+	redis-benchmark -p "$1" -t "$2" -c "$clients" -n "$requests" -P "$3" -r 100000 --csv 2>/dev/null |
+		awk -F'"' 'NR > 1 { print $4; exit }'
+}
+
+# has_command PORT TEST reports whether the server implements the command a test uses.
+has_command() {
+	local name=${2%%_*}
+	case $2 in lpop) name=lpop ;; rpop) name=rpop ;; esac
+	[ "$(redis-cli -p "$1" command info "$name" | head -1)" != "" ]
+}
+
+printf "%-16s %3s %14s %14s %7s\n" "command" "-P" "clusterctl" "redis-server" "ratio"
+IFS=, read -ra names <<<"$tests"
+for P in $pipelines; do
+	for t in "${names[@]}"; do
+		if ! has_command "$ours" "$t"; then
+			printf "%-16s %3s %14s %14s %7s\n" "$t" "$P" "(missing)" "" ""
+			continue
+		fi
+		best_ours=0
+		best_theirs=0
+		for _ in $(seq "$rounds"); do
+			a=$(bench "$ours" "$t" "$P")
+			b=$(bench "$theirs" "$t" "$P")
+			best_ours=$(awk -v x="$a" -v y="$best_ours" 'BEGIN { print (x > y ? x : y) }')
+			best_theirs=$(awk -v x="$b" -v y="$best_theirs" 'BEGIN { print (x > y ? x : y) }')
+		done
+		ratio=$(awk -v a="$best_ours" -v b="$best_theirs" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+		printf "%-16s %3s %14.0f %14.0f %7s\n" "$t" "$P" "$best_ours" "$best_theirs" "$ratio"
+	done
+done
