@@ -100,7 +100,7 @@ type Command struct {
 	Summary, Complexity string
 
 	keySpecs []keySpec
-	stats [statStripes]commandStats
+	stats    [statStripes]commandStats
 }
 
 // Has reports whether the command has all of flags.
