@@ -99,9 +99,7 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) *Entry {
 	sh, sdb := db.shardDB(slot, false)
 	var e *Entry
 	if sdb != nil {
-		if d := sdb.slotDict(slot, false); d != nil {
-			e = d.FindBytes(key)
-		}
+		e = sdb.slotDict(slot).FindBytes(key)
 	}
 	if e != nil && e.Value.expire != 0 && db.Now > e.Value.expire {
 		if flags&LookupNoExpire == 0 {
@@ -152,7 +150,7 @@ func (ks *Keyspace) expireCommand() string {
 // unlink removes e from its slot table and the expires table.
 func (db *DB) unlink(sh *shard, sdb *shardDB, e *Entry) {
 	slot := int(e.Value.slot)
-	sdb.slotDict(slot, false).Delete(e.Key())
+	sdb.slotDict(slot).Delete(e.Key())
 	if e.Value.expire != 0 {
 		sdb.expires.Delete(e.Key())
 	}
@@ -164,7 +162,7 @@ func (db *DB) unlink(sh *shard, sdb *shardDB, e *Entry) {
 func (db *DB) Add(key []byte, o Object) *Entry {
 	slot := db.slotOf(key)
 	sh, sdb := db.shardDB(slot, true)
-	e, _ := sdb.slotDict(slot, true).UpsertBytes(key)
+	e, _ := sdb.slotDict(slot).UpsertBytes(key)
 	db.init(sh, sdb, e, slot, o)
 	return e
 }
@@ -300,10 +298,7 @@ func (db *DB) CountKeysInSlot(slot int) int {
 	if sdb == nil {
 		return 0
 	}
-	if d := sdb.slotDict(slot, false); d != nil {
-		return d.Len()
-	}
-	return 0
+	return sdb.slotDict(slot).Len()
 }
 
 // KeysInSlot calls fn for up to count keys of slot; the caller holds the slot's shard.
@@ -312,10 +307,7 @@ func (db *DB) KeysInSlot(slot, count int, fn func(key string)) {
 	if sdb == nil {
 		return
 	}
-	d := sdb.slotDict(slot, false)
-	if d == nil {
-		return
-	}
+	d := sdb.slotDict(slot)
 	d.Range(func(e *dict.Entry[Object]) bool {
 		if count <= 0 {
 			return false

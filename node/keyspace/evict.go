@@ -336,10 +336,8 @@ func (sdb *shardDB) randomEntry() *Entry {
 		return nil
 	}
 	r := rand.IntN(sdb.keys)
-	for _, d := range sdb.slots {
-		if d == nil {
-			continue
-		}
+	for i := range sdb.slots {
+		d := &sdb.slots[i]
 		if r < d.Len() {
 			return d.Random()
 		}
@@ -352,10 +350,8 @@ func (sdb *shardDB) randomEntry() *Entry {
 // with probability proportional to its size; the caller checked keys > 0.
 func (sdb *shardDB) randomSlotDict() *dict.Dict[Object] {
 	r := rand.IntN(sdb.keys)
-	for _, d := range sdb.slots {
-		if d == nil {
-			continue
-		}
+	for i := range sdb.slots {
+		d := &sdb.slots[i]
 		if r < d.Len() {
 			return d
 		}

@@ -53,10 +53,8 @@ func (ks *Keyspace) flushLocked(db int) int {
 		}
 		n += sdb.keys
 		var freed int64
-		for _, d := range sdb.slots {
-			if d == nil {
-				continue
-			}
+		for i := range sdb.slots {
+			d := &sdb.slots[i]
 			d.Range(func(e *Entry) bool {
 				freed += e.Value.size
 				return true
@@ -93,10 +91,8 @@ func (db *DB) KeysLocked(fn func(key string)) {
 		if sdb == nil {
 			continue
 		}
-		for _, d := range sdb.slots {
-			if d == nil {
-				continue
-			}
+		for i := range sdb.slots {
+			d := &sdb.slots[i]
 			d.Range(func(e *Entry) bool {
 				if e.Value.expire == 0 || db.Now <= e.Value.expire {
 					fn(e.Key())
@@ -137,8 +133,8 @@ func (db *DB) Scan(cursor uint64, count int, out []ScanEntry) ([]ScanEntry, uint
 				inner = 0
 				break
 			}
-			sd := sdb.slots[table%slotsPerShard]
-			if sd == nil || sd.Len() == 0 {
+			sd := &sdb.slots[table%slotsPerShard]
+			if sd.Len() == 0 {
 				table++
 				inner = 0
 				continue

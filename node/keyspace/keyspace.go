@@ -71,21 +71,16 @@ type shard struct {
 
 // shardDB is one database's part of a shard.
 type shardDB struct {
-	slots   [slotsPerShard]*dict.Dict[Object]
+	// slots holds the tables by value: one pointer less to chase per lookup.
+	slots   [slotsPerShard]dict.Dict[Object]
 	expires dict.Dict[*Entry]
 	keys    int
 	// expireCursor is where the active expiry cycle resumes its scan of expires.
 	expireCursor uint64
 }
 
-func (sdb *shardDB) slotDict(slot int, create bool) *dict.Dict[Object] {
-	i := slot / NumShards
-	d := sdb.slots[i]
-	if d == nil && create {
-		d = dict.New[Object]()
-		sdb.slots[i] = d
-	}
-	return d
+func (sdb *shardDB) slotDict(slot int) *dict.Dict[Object] {
+	return &sdb.slots[slot/NumShards]
 }
 
 // Keyspace is the set of databases of one node.

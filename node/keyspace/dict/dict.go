@@ -14,6 +14,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // initialSize is the first bucket count (DICT_HT_INITIAL_SIZE).
@@ -29,11 +30,17 @@ func Hash(key string) uint64 { return maphash.String(seed, key) }
 
 func hashBytes(key []byte) uint64 { return maphash.Bytes(seed, key) }
 
+// shortKey is the longest key stored inside its entry rather than in an allocation of its
+// own: most keys are short, and keeping them on the entry's cache lines saves a cache
+// miss per lookup as well as an allocation per key.
+const shortKey = 24
+
 // Entry is one key and its value. Its address is stable for as long as the key is in the
 // table, so callers may keep a pointer while they hold the table's lock.
 type Entry[V any] struct {
 	key   string
 	next  *Entry[V]
+	short [shortKey]byte
 	Value V
 }
 
@@ -216,12 +223,19 @@ func (d *Dict[V]) FindBytes(key []byte) *Entry[V] {
 
 // insert links a new entry for key, which must not be present, with hash h.
 func (d *Dict[V]) insert(key string, h uint64) *Entry[V] {
+	e := d.insertEntry(h)
+	e.key = key
+	return e
+}
+
+// insertEntry links a new entry with hash h; the caller sets its key.
+func (d *Dict[V]) insertEntry(h uint64) *Entry[V] {
 	d.expandIfNeeded()
 	t := &d.t[0]
 	if d.rehashing() {
 		t = &d.t[1] // new entries go to the new table, as in dictAddRaw
 	}
-	e := &Entry[V]{key: key}
+	e := &Entry[V]{}
 	idx := h & t.mask()
 	e.next = t.buckets[idx]
 	t.buckets[idx] = e
@@ -243,7 +257,14 @@ func (d *Dict[V]) UpsertBytes(key []byte) (e *Entry[V], added bool) {
 	if e := d.FindBytes(key); e != nil {
 		return e, false
 	}
-	return d.insert(string(key), hashBytes(key)), true
+	e = d.insertEntry(hashBytes(key))
+	if len(key) <= shortKey && len(key) > 0 {
+		n := copy(e.short[:], key)
+		e.key = unsafe.String(&e.short[0], n)
+	} else {
+		e.key = string(key)
+	}
+	return e, true
 }
 
 // Delete removes key and returns its entry, or nil when it was absent.
