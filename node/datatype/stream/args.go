@@ -501,7 +501,7 @@ func ParseInfoStream(sub []byte, args [][]byte) (InfoArgs, error) {
 			return a, ErrNotInteger
 		}
 		if n < 0 {
-			n = 0
+			n = 10 // a negative COUNT means the default, as in Redis
 		}
 		a.Count = n
 	default:

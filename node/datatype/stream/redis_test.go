@@ -598,7 +598,7 @@ func (g *sgen) command() []string {
 		case 0:
 			return []string{"XINFO", "STREAM", key}
 		case 1:
-			return []string{"XINFO", "STREAM", key, "FULL", "COUNT", g.pick("0", "2", "x")}
+			return []string{"XINFO", "STREAM", key, "FULL", "COUNT", g.pick("0", "2", "x", "-3")}
 		case 2:
 			return []string{"XINFO", "STREAM", key, g.pick("FULL", "bogus")}
 		case 3:
