@@ -28,6 +28,8 @@ type Env struct {
 	LazyfreeUserDel atomic.Bool
 	// LazyfreeUserFlush makes FLUSHALL/FLUSHDB default to ASYNC (lazyfree-lazy-user-flush).
 	LazyfreeUserFlush atomic.Bool
+	// ClusterEnabled is cluster-enabled: one database, no MOVE, SWAPDB or SELECT.
+	ClusterEnabled bool
 }
 
 // NewEnv returns an Env with Redis's default settings.

@@ -31,6 +31,10 @@ func cmdSelect(c *Ctx) {
 		c.Error(ErrNotInt)
 		return
 	}
+	if c.Env.ClusterEnabled && id != 0 {
+		c.Error("ERR SELECT is not allowed in cluster mode")
+		return
+	}
 	if id < 0 || id >= int64(c.Env.Keyspace.NumDBs()) {
 		c.Error(ErrDBIndex)
 		return

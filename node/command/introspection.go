@@ -48,7 +48,7 @@ func ReplyHelp(c *Ctx, lines []string) {
 		c.W.Simple(l)
 	}
 	c.W.Simple("HELP")
-	c.W.Simple("    Print this help.")
+	c.W.Simple("    Prints this help.")
 }
 
 func cmdCommand(c *Ctx) {
@@ -226,7 +226,13 @@ func replyCommandInfo(w *resp.Writer, cmd *Command) {
 }
 
 func replyKeySpec(w *resp.Writer, ks *KeySpec) {
-	w.MapLen(3)
+	if ks.Notes != "" {
+		w.MapLen(4)
+		w.BulkString("notes")
+		w.BulkString(ks.Notes)
+	} else {
+		w.MapLen(3)
+	}
 	w.BulkString("flags")
 	w.SetLen(len(ks.Flags))
 	for _, f := range ks.Flags {

@@ -9,6 +9,7 @@ const lookupNoTouch = keyspace.LookupNoTouch
 // state (PING, ECHO, SELECT, COMMAND).
 func RegisterData(t *Table) {
 	registerStrings(t)
+	registerBitmaps(t)
 	registerKeys(t)
 	registerDatabases(t)
 	registerIntrospection(t)

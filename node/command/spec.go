@@ -10,8 +10,8 @@ import (
 // Spec is a command's interface as Redis 7.0 describes it through COMMAND INFO and
 // COMMAND DOCS: arity, flags, legacy key positions, ACL categories, key specs and the
 // argument structure clients build hints from. commands.json holds the specs captured
-// from redis-server 7.0 by internal/gencommands; the prose (summary, complexity) is ours,
-// in docs.go.
+// from redis-server 7.0 by internal/gencommands; the prose of COMMAND DOCS (summary,
+// complexity) is ours, in docs.go.
 type Spec struct {
 	Name          string    `json:"name"`
 	Arity         int       `json:"arity"`
@@ -29,6 +29,7 @@ type Spec struct {
 // KeySpec is a Redis 7 key specification: where the search for keys begins and how keys
 // are found from there, plus flags saying how the command uses them.
 type KeySpec struct {
+	Notes       string      `json:"notes,omitempty"`
 	Flags       []string    `json:"flags"`
 	BeginSearch BeginSearch `json:"begin_search"`
 	FindKeys    FindKeys    `json:"find_keys"`

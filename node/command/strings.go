@@ -16,6 +16,20 @@ func registerStrings(t *Table) {
 	t.Register("decrby", cmdDecrBy)
 	t.Register("mset", cmdMSet)
 	t.Register("mget", cmdMGet)
+	t.Register("setnx", cmdSetNX)
+	t.Register("setex", func(c *Ctx) { setExpireVariant(c, setEX) })
+	t.Register("psetex", func(c *Ctx) { setExpireVariant(c, setPX) })
+	t.Register("getset", cmdGetSet)
+	t.Register("getdel", cmdGetDel)
+	t.Register("getex", cmdGetEx)
+	t.Register("msetnx", cmdMSetNX)
+	t.Register("append", cmdAppend)
+	t.Register("strlen", cmdStrlen)
+	t.Register("incrbyfloat", cmdIncrByFloat)
+	t.Register("getrange", cmdGetRange)
+	t.Register("substr", cmdGetRange)
+	t.Register("setrange", cmdSetRange)
+	t.Register("lcs", cmdLCS)
 }
 
 // lookupString returns the string entry at key for reading; ok is false when the key holds

@@ -359,3 +359,6 @@ func (sdb *shardDB) randomSlotDict() *dict.Dict[Object] {
 	}
 	return nil
 }
+
+// IsLRU reports whether the policy evicts by idle time.
+func (p Policy) IsLRU() bool { return p.isLRU() }

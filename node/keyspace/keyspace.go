@@ -240,3 +240,6 @@ func (ks *Keyspace) DBStats(now int64) []DBStats {
 	}
 	return out
 }
+
+// LazyfreeExpire reports whether expiries are replicated as UNLINK.
+func (ks *Keyspace) LazyfreeExpire() bool { return ks.lazyfreeExpire.Load() }

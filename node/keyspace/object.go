@@ -245,3 +245,20 @@ func roundAlloc(n int) int {
 	}
 	return (n + 15) &^ 15
 }
+
+// EmbstrObject returns a string value holding a copy of b without trying the int encoding,
+// as Redis's createStringObject (INCRBYFLOAT results, DEBUG POPULATE values): embstr
+// when short, raw otherwise.
+func EmbstrObject(b []byte) Object {
+	o := RawStringObject(b)
+	if len(b) <= embstrMaxLen {
+		o.Enc = EncEmbstr
+	}
+	return o
+}
+
+// SharedInteger reports whether Redis would store this value as one of its shared integer
+// objects (0..9999), which OBJECT REFCOUNT reports as 2147483647.
+func (o *Object) SharedInteger() bool {
+	return o.Type == TypeString && o.Enc == EncInt && o.Int >= 0 && o.Int < 10000
+}

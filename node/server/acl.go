@@ -528,23 +528,54 @@ func (a *aclState) sortedUsers() []*user {
 	return out
 }
 
-// check returns the NOPERM error for running argv as u, or "" when allowed
-// (ACLCheckAllPerm).
-func (a *aclState) check(u *user, cmd *command.Command, argv [][]byte) string {
-	keysDenied := false
+// aclDenial says why a command is refused: its name, or one of its keys.
+type aclDenial struct {
+	kind int
+	key  string
+}
+
+const (
+	aclAllowed = iota
+	aclDeniedCommand
+	aclDeniedKey
+)
+
+// noperm is the error processCommand replies with.
+func (d aclDenial) noperm(cmd *command.Command) string {
+	if d.kind == aclDeniedKey {
+		return "NOPERM this user has no permissions to access one of the keys used as arguments"
+	}
+	return "NOPERM this user has no permissions to run the '" + cmd.FullName() + "' command"
+}
+
+// dryrun is the reason ACL DRYRUN gives, naming the key (getAclErrorMessage).
+func (d aclDenial) dryrun(cmd *command.Command) string {
+	if d.kind == aclDeniedKey {
+		return "This user has no permissions to access the '" + d.key + "' key"
+	}
+	return "This user has no permissions to run the '" + cmd.FullName() + "' command"
+}
+
+// check decides whether u may run argv (ACLCheckAllPerm): some selector must allow the
+// command and all of its keys.
+func (a *aclState) check(u *user, cmd *command.Command, argv [][]byte) aclDenial {
+	denial := aclDenial{kind: aclDeniedCommand}
 	for _, sel := range append([]*selector{&u.root}, selectorPtrs(u.selectors)...) {
 		if !sel.hasBit(cmd.ID) {
 			continue
 		}
-		if sel.allKeys || len(cmd.Spec.KeySpecs) == 0 || sel.keysAllowed(cmd, argv) {
-			return ""
+		if sel.allKeys || len(cmd.Spec.KeySpecs) == 0 {
+			return aclDenial{}
 		}
-		keysDenied = true
+		key, ok := sel.keysAllowed(cmd, argv)
+		if ok {
+			return aclDenial{}
+		}
+		if denial.kind != aclDeniedKey {
+			denial = aclDenial{kind: aclDeniedKey, key: key}
+		}
 	}
-	if keysDenied {
-		return "NOPERM this user has no permissions to access one of the keys used as arguments"
-	}
-	return "NOPERM this user has no permissions to run the '" + cmd.FullName() + "' command"
+	return denial
 }
 
 func selectorPtrs(s []selector) []*selector {
@@ -558,7 +589,7 @@ func selectorPtrs(s []selector) []*selector {
 // keysAllowed checks every key of the command against the selector's patterns, needing
 // read permission for keys the command accesses and write permission for keys it
 // inserts, deletes or updates (ACLSelectorCheckKey).
-func (sel *selector) keysAllowed(cmd *command.Command, argv [][]byte) bool {
+func (sel *selector) keysAllowed(cmd *command.Command, argv [][]byte) (denied string, ok bool) {
 	for i := range cmd.Spec.KeySpecs {
 		ks := cmd.Spec.KeySpecs[i]
 		pos := cmd.SpecKeyPositions(i, argv)
@@ -573,11 +604,11 @@ func (sel *selector) keysAllowed(cmd *command.Command, argv [][]byte) bool {
 		}
 		for _, p := range pos {
 			if !sel.keyAllowed(string(argv[p]), need) {
-				return false
+				return string(argv[p]), false
 			}
 		}
 	}
-	return true
+	return "", true
 }
 
 func (sel *selector) keyAllowed(key string, need int) bool {

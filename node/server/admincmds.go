@@ -359,7 +359,7 @@ func (s *Server) datasetDigest(c *command.Ctx) [20]byte {
 			if e := h.Lookup([]byte(k), keyspace.LookupNoTouch|keyspace.LookupNoStats|keyspace.LookupNoExpire); e != nil {
 				objectDigest(&d, h, e)
 			}
-			xorBytes(&final, d[:])
+			xorDigest(&final, d[:])
 		}
 	}
 	return final
@@ -368,6 +368,9 @@ func (s *Server) datasetDigest(c *command.Ctx) [20]byte {
 // objectDigest mixes a value (and the presence of an expiry) into d (xorObjectDigest).
 func objectDigest(d *[20]byte, db keyspace.DB, e *keyspace.Entry) {
 	o := &e.Value
+	var typ [4]byte
+	binary.BigEndian.PutUint32(typ[:], uint32(o.Type))
+	mixDigest(d, typ[:])
 	if o.Type == keyspace.TypeString {
 		mixDigest(d, o.AppendString(nil))
 	}
@@ -471,9 +474,8 @@ func (s *Server) registerACLCommands() {
 			c.Error("ERR wrong number of arguments for '" + cmd.FullName() + "' command")
 			return
 		}
-		if msg := s.acl.check(u, cmd, argv); msg != "" {
-			msg = strings.TrimPrefix(msg, "NOPERM ")
-			c.W.BulkString("This u" + strings.TrimPrefix(msg, "this u"))
+		if denied := s.acl.check(u, cmd, argv); denied.kind != aclAllowed {
+			c.W.BulkString(denied.dryrun(cmd))
 			return
 		}
 		c.W.OK()

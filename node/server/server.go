@@ -145,6 +145,7 @@ func New(cfg *config.Config, log *logging.Logger) (*Server, error) {
 	}
 	s.ks = keyspace.New(dbs, &effects.Stream{})
 	s.env = command.NewEnv(s.ks, s.table)
+	s.env.ClusterEnabled = cfg.Bool("cluster-enabled")
 	command.RegisterData(s.table)
 	s.registerServerCommands()
 	for _, rn := range cfg.RenamedCommands() {

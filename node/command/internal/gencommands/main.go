@@ -2,8 +2,8 @@
 // commands.json: COMMAND INFO (arity, flags, key positions, ACL categories, tips, key
 // specs, subcommands) and the interface part of COMMAND DOCS (since, group, doc flags,
 // deprecation, argument structure). Prose that is Redis's documentation rather than
-// interface (summaries, complexity, history, key spec notes) is left out; the node's
-// own short texts live in docs.go.
+// interface (the summaries, complexity and history of COMMAND DOCS) is left out; the
+// node's own short texts live in docs.go.
 //
 // It starts redis-server on a free loopback port in 12000..22767, queries it over RESP3
 // and stops it by PID:
@@ -196,7 +196,7 @@ func parseKeySpec(v resp.Value) (command.KeySpec, error) {
 	err := pairs(v, func(k string, v resp.Value) error {
 		switch k {
 		case "notes":
-			// Documentation prose, not interface: left out.
+			ks.Notes = string(v.Str)
 		case "flags":
 			ks.Flags = strs(v)
 		case "begin_search":
