@@ -1,7 +1,6 @@
 package command
 
 import (
-
 	"github.com/clusterctl/clusterctl/node/datatype/bitops"
 	"github.com/clusterctl/clusterctl/node/datatype/hll"
 	"github.com/clusterctl/clusterctl/node/keyspace"
@@ -287,4 +286,3 @@ func cmdPFMerge(c *Ctx) {
 	c.Dirty(1)
 	c.W.OK()
 }
-

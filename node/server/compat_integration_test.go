@@ -94,7 +94,7 @@ type step struct {
 	unordered bool
 }
 
-func cmd(args ...string) step      { return step{args: args} }
+func cmd(args ...string) step       { return step{args: args} }
 func unordered(args ...string) step { return step{args: args, unordered: true} }
 
 // runDiff sends every step to both nodes (RESP2, then again in a fresh database over
@@ -264,4 +264,3 @@ func TestDebugRefusedByDefault(t *testing.T) {
 	p := startPair(t, nodetest.Options{})
 	runDiff(t, p, []step{cmd("DEBUG", "DIGEST"), cmd("DEBUG", "SLEEP", "0")})
 }
-
