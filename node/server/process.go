@@ -68,6 +68,9 @@ func (s *Server) processCommand(c *client, argv [][]byte) {
 // statistics, the slow log and the MONITOR feed (Redis's call()).
 func (s *Server) call(c *client, cmd *command.Command, argv [][]byte) {
 	start := c.clock
+	if c.lastCmd.Load() != cmd {
+		c.lastCmd.Store(cmd) // before running, so CLIENT LIST shows itself as cmd=client|list
+	}
 	ctx := &c.ctx
 	ctx.Begin(argv, cmd, s.wallMs(start), !s.ks.Stream().Active())
 	mask, locked := ctx.KeyMask()
@@ -85,9 +88,6 @@ func (s *Server) call(c *client, cmd *command.Command, argv [][]byte) {
 		s.ks.Stream().Commit(&ctx.Effects)
 	}
 	c.db.Store(int32(ctx.DB.Index))
-	if c.lastCmd.Load() != cmd {
-		c.lastCmd.Store(cmd)
-	}
 	end := s.monoNow()
 	c.clock = end
 	usec := (end - start) / 1000
