@@ -30,15 +30,20 @@ func newTestServer(t testing.TB, args ...string) *Server {
 
 // fakeConn is a net.Conn over in-memory buffers.
 type fakeConn struct {
-	in  *bytes.Reader
-	out bytes.Buffer
+	in     *bytes.Reader
+	out    bytes.Buffer
+	writes int
+	remote net.IP
 }
 
 func (f *fakeConn) Read(p []byte) (int, error)  { return f.in.Read(p) }
-func (f *fakeConn) Write(p []byte) (int, error) { return f.out.Write(p) }
+func (f *fakeConn) Write(p []byte) (int, error) { f.writes++; return f.out.Write(p) }
 func (f *fakeConn) Close() error                { return nil }
 func (f *fakeConn) LocalAddr() net.Addr         { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6379} }
 func (f *fakeConn) RemoteAddr() net.Addr {
+	if f.remote != nil {
+		return &net.TCPAddr{IP: f.remote, Port: 50000}
+	}
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000}
 }
 func (f *fakeConn) SetDeadline(t time.Time) error      { return nil }

@@ -121,8 +121,9 @@ func unknownCommandError(argv [][]byte) string {
 		if args.Len() >= 128 {
 			break
 		}
+		limit := 128 - args.Len()
 		args.WriteByte('\'')
-		args.WriteString(truncate(a, 128-args.Len()))
+		args.WriteString(truncate(a, limit))
 		args.WriteString("' ")
 	}
 	msg := "ERR unknown command '" + truncate(argv[0], 128) + "', with args beginning with: " + args.String()
