@@ -191,6 +191,9 @@ func renderNodes(p *printer, nodes []trib.NodeReport) {
 		if !n.Reachable {
 			p.line("   (unreachable)")
 		}
+		if p.verbose {
+			p.line("   flags:%s keys:%d", strings.Join(n.Flags, ","), n.Keys)
+		}
 	}
 }
 

@@ -135,12 +135,13 @@ type printer struct {
 	color    bool
 	terminal bool
 	quiet    bool
+	verbose  bool
 }
 
 func newPrinter(w io.Writer, g globals) *printer {
 	term := isTerminal(w)
 	_, noColorEnv := os.LookupEnv("NO_COLOR")
-	return &printer{w: w, terminal: term, color: term && !noColorEnv && !g.NoColor, quiet: g.Quiet}
+	return &printer{w: w, terminal: term, color: term && !noColorEnv && !g.NoColor, quiet: g.Quiet, verbose: g.Verbose}
 }
 
 // Styles mirror redis-cli's colours: bold steps, green [OK], yellow warnings, red errors.

@@ -224,3 +224,13 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("unreachable seed: exit %d", code)
 	}
 }
+
+func TestVerboseCheckShowsFlagsAndKeys(t *testing.T) {
+	var buf bytes.Buffer
+	p := plainPrinter(&buf)
+	p.verbose = true
+	renderCheck(p, healthyReport())
+	if !strings.Contains(buf.String(), "   flags:master keys:0") {
+		t.Fatalf("verbose output lacks flags:\n%s", buf.String())
+	}
+}

@@ -282,6 +282,7 @@ func (c *client) flush() bool {
 func (c *client) execute(argv [][]byte) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
+			c.srv.panics.Add(1)
 			c.srv.log.Warningf("Panic running '%s' for client id=%d addr=%s: %v\n%s",
 				sanitizeArg(argv[0]), c.id, c.addr, r, debug.Stack())
 			// Locks taken for the command are released by call's own deferred unlock.

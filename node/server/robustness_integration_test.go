@@ -30,7 +30,13 @@ func rawExchange(t *testing.T, n *nodetest.Node, payload string) string {
 	var out bytes.Buffer
 	buf := make([]byte, 4096)
 	for {
-		conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		// A loaded CI machine can take a while to answer at all; once replies flow, a
+		// short silence means the server has said all it will.
+		wait := 300 * time.Millisecond
+		if out.Len() == 0 {
+			wait = 1500 * time.Millisecond
+		}
+		conn.SetReadDeadline(time.Now().Add(wait))
 		k, err := conn.Read(buf)
 		out.Write(buf[:k])
 		if err != nil {

@@ -119,6 +119,9 @@ type Server struct {
 	monoBase   time.Time
 	wallOffset atomic.Int64
 
+	// panics counts handler panics recovered by connections (a bug each time).
+	panics atomic.Int64
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 	connWG       sync.WaitGroup
