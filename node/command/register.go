@@ -13,4 +13,10 @@ func RegisterData(t *Table) {
 	registerKeys(t)
 	registerDatabases(t)
 	registerIntrospection(t)
+	registerLists(t)
+	registerHashes(t)
+	registerSets(t)
+	registerZSets(t)
+	registerStreams(t)
+	registerSort(t)
 }

@@ -1,0 +1,4 @@
+package command
+
+// registerHashes adds the hashes commands to the table.
+func registerHashes(t *Table) {}

@@ -1,0 +1,4 @@
+package command
+
+// registerLists adds the lists commands to the table.
+func registerLists(t *Table) {}

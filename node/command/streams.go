@@ -1,0 +1,4 @@
+package command
+
+// registerStreams adds the streams commands to the table.
+func registerStreams(t *Table) {}
