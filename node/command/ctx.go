@@ -30,6 +30,11 @@ type Env struct {
 	LazyfreeUserFlush atomic.Bool
 	// ClusterEnabled is cluster-enabled: one database, no MOVE, SWAPDB or SELECT.
 	ClusterEnabled bool
+	// NotifyFlags is notify-keyspace-events as NotifyClass bits.
+	NotifyFlags atomic.Uint32
+	// Events reaches the server's Pub/Sub, WATCH and blocked clients (see notify.go);
+	// nil when there is no server.
+	Events Events
 }
 
 // NewEnv returns an Env with Redis's default settings.
@@ -62,10 +67,12 @@ type Ctx struct {
 	// Effects collects the command's replay form (see package effects).
 	Effects effects.Batch
 
-	dirty       int64
-	noPropagate bool
-	failed      bool
-	keyPos      []int
+	dirty        int64
+	noPropagate  bool
+	failed       bool
+	keyPos       []int
+	block        *BlockRequest // set by Block
+	denyBlocking bool          // set by the server inside EXEC and scripts
 }
 
 // Begin prepares the context for a command at time now (unix ms).
@@ -77,17 +84,20 @@ func (c *Ctx) Begin(argv [][]byte, cmd *Command, now int64, discardEffects bool)
 	c.Effects.Reset()
 	c.Effects.Discard = discardEffects
 	c.dirty, c.noPropagate, c.failed = 0, false, false
+	c.block = nil
 }
 
 // Finish appends the command's own replay form, as call() does after the handler: the
 // arguments as sent (or as Rewrite replaced them), when the command changed something.
-// It returns the number of changes.
+// The keys of such a command are also signalled to clients blocked on them. It returns
+// the number of changes.
 func (c *Ctx) Finish() int64 {
 	if c.dirty > 0 {
 		c.Env.Dirty.Add(c.dirty)
 		if !c.noPropagate {
 			c.Effects.Add(c.DB.Index, c.Argv...)
 		}
+		c.signalWrittenKeys()
 	}
 	return c.dirty
 }
