@@ -362,3 +362,43 @@ func (sdb *shardDB) randomSlotDict() *dict.Dict[Object] {
 
 // IsLRU reports whether the policy evicts by idle time.
 func (p Policy) IsLRU() bool { return p.isLRU() }
+
+// SetLRUOrLFU sets e's access data from recorded values (objectSetLRUOrLFU), as loading
+// a file or RESTORE with IDLETIME or FREQ does: under an LFU policy the counter freq when
+// it is not negative, under any other policy an idle time of idleSecs seconds when it is
+// not negative. It reports whether it changed anything.
+func (db *DB) SetLRUOrLFU(e *Entry, freq, idleSecs int64) bool {
+	if db.ks.Policy().isLFU() {
+		if freq < 0 {
+			return false
+		}
+		e.Value.lru = lfuMinutes(db.Now)<<8 | uint32(min(freq, 255))
+		return true
+	}
+	if idleSecs < 0 {
+		return false
+	}
+	clock := int64(lruClock(db.Now))
+	abs := clock - idleSecs
+	if abs < 0 {
+		// Past the wrapping clock's range: half-way round it keeps the idle time high for
+		// a long while, as Redis does.
+		abs = (clock + lruClockMax/2) % lruClockMax
+	}
+	e.Value.lru = uint32(abs)
+	return true
+}
+
+// LRUOrLFU returns what a file records of e's access data (rdbSaveKeyValuePair): under an
+// LRU policy its idle time in seconds (lru true), under an LFU policy its counter after
+// decay (lfu true), and nothing under other policies.
+func (db *DB) LRUOrLFU(e *Entry) (idleSecs int64, lru bool, freq uint8, lfu bool) {
+	p := db.ks.Policy()
+	switch {
+	case p.isLRU():
+		return idleMs(e.Value.lru, db.Now) / 1000, true, 0, false
+	case p.isLFU():
+		return 0, false, uint8(db.ks.lfuDecr(&e.Value, db.Now)), true
+	}
+	return 0, false, 0, false
+}

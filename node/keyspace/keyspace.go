@@ -77,6 +77,8 @@ type shardDB struct {
 	keys    int
 	// expireCursor is where the active expiry cycle resumes its scan of expires.
 	expireCursor uint64
+	// frozen is set while a point-in-time view holds this part (see pointintime.go).
+	frozen *frozenPart
 }
 
 func (sdb *shardDB) slotDict(slot int) *dict.Dict[Object] {
@@ -96,6 +98,8 @@ type Keyspace struct {
 	activeExpiry   atomic.Bool  // DEBUG SET-ACTIVE-EXPIRE
 	lazyfreeExpire atomic.Bool  // propagate expiries as UNLINK rather than DEL
 	lazyfreeEvict  atomic.Bool
+
+	pitOpen atomic.Bool // a PointInTime is open
 
 	evictMu   sync.Mutex // one eviction pass at a time; see Evict
 	evictPool []evictCandidate
