@@ -76,7 +76,7 @@ func cmdFlushAll(c *Ctx) {
 	if _, ok := flushAsync(c); !ok {
 		return
 	}
-	c.Dirty(c.Env.Keyspace.FlushAll() + 1)
+	c.Dirty(c.DB.FlushAll() + 1)
 	c.Rewrite(c.Argv...)
 	c.W.OK()
 }

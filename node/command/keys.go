@@ -456,7 +456,7 @@ func cmdSwapDB(c *Ctx) {
 		c.Error(ErrDBIndex)
 		return
 	}
-	c.Env.Keyspace.SwapDB(int(a), int(b))
+	c.DB.SwapDB(int(a), int(b))
 	c.Dirty(1)
 	c.W.OK()
 }

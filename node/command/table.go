@@ -98,6 +98,11 @@ type Command struct {
 	Subcommands map[string]*Command
 	// Summary and Complexity are our short texts for COMMAND DOCS and redis-cli's help.
 	Summary, Complexity string
+	// Exclusive makes the dispatcher lock every shard around the handler instead of
+	// the shards of its keys, so nothing else touches the keyspace while it runs
+	// (EVAL and FCALL: a script may use keys it did not declare). A handler that runs
+	// other commands marks their handles' Held with the shards it holds.
+	Exclusive bool
 
 	keySpecs []keySpec
 	stats    [statStripes]commandStats

@@ -20,6 +20,11 @@ type DB struct {
 	Now int64
 	// Effects receives the deletions of keys found expired.
 	Effects *effects.Batch
+	// Held is the mask of shards the caller already holds for longer than one command
+	// (a script or a transaction runs its commands with every shard locked). The
+	// operations that lock shards themselves skip these, so such commands do not
+	// deadlock on their own locks.
+	Held uint64
 
 	// primed caches the slots of the command's key arguments, computed once when the
 	// dispatcher locked their shards (see PrimeSlot).

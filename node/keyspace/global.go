@@ -11,11 +11,27 @@ import (
 
 func slotOfString(key string) int { return hashslot.OfString(key) }
 
+// lockAll locks the shards the handle does not already hold and returns them, for
+// unlockAll.
+func (db *DB) lockAll() uint64 {
+	m := AllShards &^ db.Held
+	db.ks.LockShards(m)
+	return m
+}
+
+// lockShard locks shard i unless the handle already holds it, and reports whether it did.
+func (db *DB) lockShard(i int) bool {
+	if db.Held&(1<<uint(i)) != 0 {
+		return false
+	}
+	db.ks.shards[i].mu.Lock()
+	return true
+}
+
 // DBSize returns the number of keys of the database, expired ones not yet deleted
 // included, as Redis's DBSIZE. It locks every shard so the count is a consistent one.
 func (db *DB) DBSize() int {
-	db.ks.LockShards(AllShards)
-	defer db.ks.UnlockShards(AllShards)
+	defer db.ks.UnlockShards(db.lockAll())
 	n := 0
 	for i := range db.ks.shards {
 		if sdb := db.ks.shards[i].dbs[db.Index]; sdb != nil {
@@ -27,15 +43,24 @@ func (db *DB) DBSize() int {
 
 // Flush deletes every key of the database and returns how many there were (FLUSHDB).
 func (db *DB) Flush() int {
-	db.ks.LockShards(AllShards)
-	defer db.ks.UnlockShards(AllShards)
+	defer db.ks.UnlockShards(db.lockAll())
 	return db.ks.flushLocked(db.Index)
+}
+
+// FlushAll is Keyspace.FlushAll for a command, honouring the shards the handle holds.
+func (db *DB) FlushAll() int {
+	defer db.ks.UnlockShards(db.lockAll())
+	return db.ks.flushAllLocked()
 }
 
 // FlushAll deletes every key of every database (FLUSHALL) and returns how many there were.
 func (ks *Keyspace) FlushAll() int {
 	ks.LockShards(AllShards)
 	defer ks.UnlockShards(AllShards)
+	return ks.flushAllLocked()
+}
+
+func (ks *Keyspace) flushAllLocked() int {
 	n := 0
 	for db := 0; db < ks.numDBs; db++ {
 		n += ks.flushLocked(db)
@@ -70,6 +95,16 @@ func (ks *Keyspace) flushLocked(db int) int {
 func (ks *Keyspace) SwapDB(a, b int) {
 	ks.LockShards(AllShards)
 	defer ks.UnlockShards(AllShards)
+	ks.swapDBLocked(a, b)
+}
+
+// SwapDB is Keyspace.SwapDB for a command, honouring the shards the handle holds.
+func (db *DB) SwapDB(a, b int) {
+	defer db.ks.UnlockShards(db.lockAll())
+	db.ks.swapDBLocked(a, b)
+}
+
+func (ks *Keyspace) swapDBLocked(a, b int) {
 	for i := range ks.shards {
 		sh := &ks.shards[i]
 		sh.dbs[a], sh.dbs[b] = sh.dbs[b], sh.dbs[a]
@@ -79,8 +114,7 @@ func (ks *Keyspace) SwapDB(a, b int) {
 // Keys calls fn for every live key of the database (KEYS): a consistent view, every shard
 // locked for the duration. Expired keys are skipped but not deleted, as Redis's KEYS.
 func (db *DB) Keys(fn func(key string)) {
-	db.ks.LockShards(AllShards)
-	defer db.ks.UnlockShards(AllShards)
+	defer db.ks.UnlockShards(db.lockAll())
 	db.KeysLocked(fn)
 }
 
@@ -125,7 +159,7 @@ func (db *DB) Scan(cursor uint64, count int, out []ScanEntry) ([]ScanEntry, uint
 	for table < hashslot.Count && maxIterations > 0 && len(out) < count {
 		shIdx := table / slotsPerShard
 		sh := &db.ks.shards[shIdx]
-		sh.mu.Lock()
+		locked := db.lockShard(shIdx)
 		sdb := sh.dbs[db.Index]
 		for table/slotsPerShard == shIdx && maxIterations > 0 && len(out) < count {
 			if sdb == nil {
@@ -159,7 +193,9 @@ func (db *DB) Scan(cursor uint64, count int, out []ScanEntry) ([]ScanEntry, uint
 				table++
 			}
 		}
-		sh.mu.Unlock()
+		if locked {
+			sh.mu.Unlock()
+		}
 	}
 	if table >= hashslot.Count {
 		return out, 0
@@ -176,12 +212,14 @@ func (db *DB) RandomKey() (string, bool) {
 		total := 0
 		for i := range db.ks.shards {
 			sh := &db.ks.shards[i]
-			sh.mu.Lock()
+			locked := db.lockShard(i)
 			if sdb := sh.dbs[db.Index]; sdb != nil {
 				counts[i] = sdb.keys
 				total += sdb.keys
 			}
-			sh.mu.Unlock()
+			if locked {
+				sh.mu.Unlock()
+			}
 		}
 		if total == 0 {
 			return "", false
@@ -192,20 +230,25 @@ func (db *DB) RandomKey() (string, bool) {
 			r -= counts[i]
 		}
 		sh := &db.ks.shards[i]
-		sh.mu.Lock()
+		locked := db.lockShard(i)
+		unlock := func() {
+			if locked {
+				sh.mu.Unlock()
+			}
+		}
 		sdb := sh.dbs[db.Index]
 		if sdb == nil || sdb.keys == 0 {
-			sh.mu.Unlock()
+			unlock()
 			continue
 		}
 		e := sdb.randomEntry()
 		if e.Value.expire != 0 && db.Now > e.Value.expire {
 			db.deleteExpired(sh, sdb, e)
-			sh.mu.Unlock()
+			unlock()
 			continue
 		}
 		key := e.Key()
-		sh.mu.Unlock()
+		unlock()
 		return key, true
 	}
 	return "", false

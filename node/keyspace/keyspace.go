@@ -215,31 +215,41 @@ type DBStats struct {
 // DBStats returns the key and expires counts of every database, locking each shard in
 // turn. The average TTL is estimated from the keys with an expiry, like Redis's avg_ttl.
 func (ks *Keyspace) DBStats(now int64) []DBStats {
+	db := ks.DB(0, now, nil)
+	return db.AllStats()
+}
+
+// AllStats is DBStats for a command (INFO keyspace), honouring the shards the handle
+// holds and judging TTLs at the handle's time.
+func (db *DB) AllStats() []DBStats {
+	ks, now := db.ks, db.Now
 	out := make([]DBStats, ks.numDBs)
 	ttlSum := make([]int64, ks.numDBs)
 	ttlN := make([]int64, ks.numDBs)
 	for i := range ks.shards {
 		sh := &ks.shards[i]
-		sh.mu.Lock()
-		for db, sdb := range sh.dbs {
+		locked := db.lockShard(i)
+		for n, sdb := range sh.dbs {
 			if sdb == nil {
 				continue
 			}
-			out[db].Keys += sdb.keys
-			out[db].Expires += sdb.expires.Len()
+			out[n].Keys += sdb.keys
+			out[n].Expires += sdb.expires.Len()
 			// Sample a few TTLs per shard rather than walking every expire.
 			sdb.expires.Sample(4, func(e *dict.Entry[*Entry]) {
 				if ttl := e.Value.Value.expire - now; ttl > 0 {
-					ttlSum[db] += ttl
-					ttlN[db]++
+					ttlSum[n] += ttl
+					ttlN[n]++
 				}
 			})
 		}
-		sh.mu.Unlock()
+		if locked {
+			sh.mu.Unlock()
+		}
 	}
-	for db := range out {
-		if ttlN[db] > 0 {
-			out[db].AvgTTL = ttlSum[db] / ttlN[db]
+	for n := range out {
+		if ttlN[n] > 0 {
+			out[n].AvgTTL = ttlSum[n] / ttlN[n]
 		}
 	}
 	return out

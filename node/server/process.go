@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/clusterctl/clusterctl/node/command"
+	"github.com/clusterctl/clusterctl/node/keyspace"
 )
 
 // processCommand checks one request and runs it, mirroring Redis's processCommand: the
@@ -74,6 +75,9 @@ func (s *Server) call(c *client, cmd *command.Command, argv [][]byte) {
 	ctx := &c.ctx
 	ctx.Begin(argv, cmd, s.wallMs(start), !s.ks.Stream().Active())
 	mask, locked := ctx.KeyMask()
+	if cmd.Exclusive {
+		mask, locked = keyspace.AllShards, true
+	}
 	if locked {
 		s.ks.LockShards(mask)
 		func() {
