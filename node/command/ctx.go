@@ -30,6 +30,23 @@ type Env struct {
 	LazyfreeUserFlush atomic.Bool
 	// ClusterEnabled is cluster-enabled: one database, no MOVE, SWAPDB or SELECT.
 	ClusterEnabled bool
+	// AfterFlushAll, when set, runs after FLUSHALL emptied the keyspace: the server stops
+	// a running BGSAVE and saves the empty data set when save points are configured,
+	// reporting whether it saved (which resets the dirty counter, as Redis does).
+	AfterFlushAll func() (saved bool)
+	// HashMaxListpackEntries and HashMaxListpackValue are hash-max-listpack-entries and
+	// hash-max-listpack-value; SetMaxIntsetEntries is set-max-intset-entries: the sizes
+	// up to which hashes and sets keep their compact encodings.
+	HashMaxListpackEntries, HashMaxListpackValue, SetMaxIntsetEntries atomic.Int64
+	// LazyfreeServerDel is lazyfree-lazy-server-del: SPOP emptying a set replicates as
+	// UNLINK rather than DEL.
+	LazyfreeServerDel atomic.Bool
+	// ZSetMaxListpackEntries and ZSetMaxListpackValue are zset-max-listpack-entries and
+	// zset-max-listpack-value: the sizes up to which a sorted set is a listpack.
+	ZSetMaxListpackEntries, ZSetMaxListpackValue atomic.Int64
+	// StreamNodeMaxBytes and StreamNodeMaxEntries are stream-node-max-bytes and
+	// stream-node-max-entries: the size of a stream's macro nodes.
+	StreamNodeMaxBytes, StreamNodeMaxEntries atomic.Int64
 	// NotifyFlags is notify-keyspace-events as NotifyClass bits.
 	NotifyFlags atomic.Uint32
 	// Events reaches the server's Pub/Sub, WATCH and blocked clients (see notify.go);
@@ -42,6 +59,13 @@ func NewEnv(ks *keyspace.Keyspace, t *Table) *Env {
 	env := &Env{Keyspace: ks, Table: t, Errors: &ErrorStats{}}
 	env.ProtoMaxBulkLen.Store(resp.DefaultMaxBulkLen)
 	env.HLLSparseMaxBytes.Store(3000)
+	env.HashMaxListpackEntries.Store(512)
+	env.HashMaxListpackValue.Store(64)
+	env.SetMaxIntsetEntries.Store(512)
+	env.ZSetMaxListpackEntries.Store(128)
+	env.ZSetMaxListpackValue.Store(64)
+	env.StreamNodeMaxBytes.Store(4096)
+	env.StreamNodeMaxEntries.Store(100)
 	return env
 }
 

@@ -22,6 +22,13 @@ func (s *Server) applyConfig() error {
 		"hz":                        s.hz.Store,
 		"hll-sparse-max-bytes":      s.env.HLLSparseMaxBytes.Store,
 		"maxmemory-samples":         s.ks.SetSamples,
+		"hash-max-listpack-entries": s.env.HashMaxListpackEntries.Store,
+		"hash-max-listpack-value":   s.env.HashMaxListpackValue.Store,
+		"set-max-intset-entries":    s.env.SetMaxIntsetEntries.Store,
+		"zset-max-listpack-entries": s.env.ZSetMaxListpackEntries.Store,
+		"zset-max-listpack-value":   s.env.ZSetMaxListpackValue.Store,
+		"stream-node-max-bytes":     s.env.StreamNodeMaxBytes.Store,
+		"stream-node-max-entries":   s.env.StreamNodeMaxEntries.Store,
 	}
 	for name, set := range ints {
 		set(cfg.Int(name))
@@ -33,6 +40,7 @@ func (s *Server) applyConfig() error {
 		"protected-mode":           s.protectedMode.Store,
 		"lazyfree-lazy-user-del":   s.env.LazyfreeUserDel.Store,
 		"lazyfree-lazy-user-flush": s.env.LazyfreeUserFlush.Store,
+		"lazyfree-lazy-server-del": s.env.LazyfreeServerDel.Store,
 		"lazyfree-lazy-expire":     func(bool) { s.applyLazyfree() },
 		"lazyfree-lazy-eviction":   func(bool) { s.applyLazyfree() },
 	}

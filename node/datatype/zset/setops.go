@@ -192,7 +192,7 @@ func sources(op SetOp, inputs []Input, weights []float64) []source {
 func Combine(op SetOp, inputs []Input, opts SetOpOptions) *ZSet {
 	src := sources(op, inputs, opts.Weights)
 	dst := newZSet(false)
-	add := func(member string, score float64) { dst.dict[member] = dst.sl.insert(score, member) }
+	add := dst.insertNew
 	switch op {
 	case Inter:
 		if len(src) == 0 || src[0].size() == 0 {

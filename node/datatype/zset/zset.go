@@ -17,6 +17,8 @@ package zset
 
 import (
 	"math"
+
+	"github.com/clusterctl/clusterctl/node/keyspace/dict"
 )
 
 // Limits are the encoding thresholds zset-max-listpack-entries and
@@ -37,9 +39,13 @@ type Entry struct {
 
 // ZSet is a sorted set. The zero value is not usable; use Create or CreateSized.
 type ZSet struct {
-	dict     map[string]*node
+	// dict maps members to their nodes. It is the keyspace's hash table rather than a Go
+	// map because ZSCAN needs dictScan's cursor and ZRANDMEMBER a random entry.
+	dict     dict.Dict[*node]
 	sl       *skiplist
 	listpack bool
+	// memberBytes is the sum of the members' lengths, for MemoryUsage.
+	memberBytes int64
 }
 
 // Create returns an empty sorted set for ZADD (or ZINCRBY) creating a key whose first
@@ -57,7 +63,29 @@ func CreateSized(lim Limits, length int) *ZSet {
 }
 
 func newZSet(listpack bool) *ZSet {
-	return &ZSet{dict: map[string]*node{}, sl: newSkiplist(), listpack: listpack}
+	return &ZSet{sl: newSkiplist(), listpack: listpack}
+}
+
+// find returns the node of member, or nil.
+func (z *ZSet) find(member string) *node {
+	if e := z.dict.Find(member); e != nil {
+		return e.Value
+	}
+	return nil
+}
+
+// insertNew adds a member that is not present.
+func (z *ZSet) insertNew(member string, score float64) {
+	e, _ := z.dict.Upsert(member)
+	e.Value = z.sl.insert(score, member)
+	z.memberBytes += int64(len(member))
+}
+
+// deleteNode removes a member known to be present.
+func (z *ZSet) deleteNode(score float64, member string) {
+	z.sl.delete(score, member)
+	z.dict.Delete(member)
+	z.memberBytes -= int64(len(member))
 }
 
 // Len is ZCARD.
@@ -81,21 +109,24 @@ func (z *ZSet) ConvertToListpackIfNeeded(lim Limits) {
 	if z.listpack || z.Len() > lim.MaxListpackEntries {
 		return
 	}
-	for m := range z.dict {
-		if len(m) > lim.MaxListpackValue {
-			return
-		}
+	tooLong := false
+	z.dict.Range(func(e *dict.Entry[*node]) bool {
+		tooLong = len(e.Key()) > lim.MaxListpackValue
+		return !tooLong
+	})
+	if tooLong {
+		return
 	}
 	z.listpack = true
-	for _, n := range z.dict {
+	for n := z.sl.header.level[0].forward; n != nil; n = n.level[0].forward {
 		n.score = z.stored(n.score) // -0 and 0 are adjacent, so the order holds
 	}
 }
 
 // Score is ZSCORE: the member's score and whether it is present.
 func (z *ZSet) Score(member string) (float64, bool) {
-	n, ok := z.dict[member]
-	if !ok {
+	n := z.find(member)
+	if n == nil {
 		return 0, false
 	}
 	return n.score, true
@@ -133,7 +164,8 @@ func (z *ZSet) Add(member string, score float64, flags AddFlags, lim Limits) (Ad
 	if math.IsNaN(score) {
 		return Nop, 0, ErrNaN
 	}
-	if n, ok := z.dict[member]; ok {
+	if e := z.dict.Find(member); e != nil {
+		n := e.Value
 		if flags.NX {
 			return Nop, n.score, nil
 		}
@@ -150,7 +182,7 @@ func (z *ZSet) Add(member string, score float64, flags AddFlags, lim Limits) (Ad
 		if score == cur {
 			return Unchanged, score, nil
 		}
-		z.dict[member] = z.sl.updateScore(cur, member, z.stored(score))
+		e.Value = z.sl.updateScore(cur, member, z.stored(score))
 		return Updated, score, nil
 	}
 	if flags.XX {
@@ -159,7 +191,7 @@ func (z *ZSet) Add(member string, score float64, flags AddFlags, lim Limits) (Ad
 	if z.listpack && (z.Len()+1 > lim.MaxListpackEntries || len(member) > lim.MaxListpackValue) {
 		z.listpack = false
 	}
-	z.dict[member] = z.sl.insert(z.stored(score), member)
+	z.insertNew(member, z.stored(score))
 	return Added, score, nil
 }
 
@@ -175,19 +207,18 @@ func (z *ZSet) stored(score float64) float64 {
 
 // Remove is ZREM for one member.
 func (z *ZSet) Remove(member string) bool {
-	n, ok := z.dict[member]
-	if !ok {
+	n := z.find(member)
+	if n == nil {
 		return false
 	}
-	z.sl.delete(n.score, member)
-	delete(z.dict, member)
+	z.deleteNode(n.score, member)
 	return true
 }
 
 // Rank is ZRANK (ZREVRANK with reverse): the 0-based position of member.
 func (z *ZSet) Rank(member string, reverse bool) (int, bool) {
-	n, ok := z.dict[member]
-	if !ok {
+	n := z.find(member)
+	if n == nil {
 		return 0, false
 	}
 	r := z.sl.rank(n.score, member)
@@ -239,7 +270,7 @@ func (z *ZSet) Entries() []Entry {
 func (z *ZSet) Copy() *ZSet {
 	c := newZSet(z.listpack)
 	z.Each(false, func(e Entry) bool {
-		c.dict[e.Member] = c.sl.insert(e.Score, e.Member)
+		c.insertNew(e.Member, e.Score)
 		return true
 	})
 	return c
@@ -388,8 +419,7 @@ func (z *ZSet) removeRanks(from, to int) int {
 		n = n.level[0].forward
 	}
 	for _, v := range victims {
-		z.sl.delete(v.Score, v.Member)
-		delete(z.dict, v.Member)
+		z.deleteNode(v.Score, v.Member)
 	}
 	return len(victims)
 }
@@ -434,8 +464,7 @@ func (z *ZSet) Pop(count int, max bool) []Entry {
 			n = z.sl.tail
 		}
 		out = append(out, Entry{n.member, n.score})
-		z.sl.delete(n.score, n.member)
-		delete(z.dict, n.member)
+		z.deleteNode(n.score, n.member)
 	}
 	return out
 }

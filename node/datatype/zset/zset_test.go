@@ -74,8 +74,8 @@ func requireSame(t *testing.T, what string, got, want []Entry) {
 // checkStructure verifies the skiplist's spans and links through ranks and positions.
 func checkStructure(t *testing.T, z *ZSet, m model) {
 	t.Helper()
-	if z.Len() != len(m) || len(z.dict) != len(m) {
-		t.Fatalf("length %d (dict %d), model %d", z.Len(), len(z.dict), len(m))
+	if z.Len() != len(m) || z.dict.Len() != len(m) {
+		t.Fatalf("length %d (dict %d), model %d", z.Len(), z.dict.Len(), len(m))
 	}
 	requireSame(t, "entries", z.Entries(), m)
 	var rev []Entry
