@@ -62,6 +62,9 @@ type Options struct {
 	Dir string
 	// Port forces a port (for restarts); default a free one.
 	Port int
+	// ConfigFile starts the server with a configuration file (redis.conf in Dir, empty at
+	// first) before the directives, so that CONFIG REWRITE has a file to rewrite.
+	ConfigFile bool
 }
 
 // Node is a running server started by Start.
@@ -208,12 +211,18 @@ func (n *Node) start(bin string) error {
 	if n.Kind == Clusterctl {
 		args = append(args, "server")
 	}
+	if n.opts.ConfigFile {
+		conf := filepath.Join(n.Dir, "redis.conf")
+		if _, err := os.Stat(conf); err != nil {
+			if err := os.WriteFile(conf, nil, 0o644); err != nil {
+				return fmt.Errorf("create %s: %w", conf, err)
+			}
+		}
+		args = append(args, conf)
+	}
 	args = append(args, n.configArgs()...)
-	cmd := exec.Command(bin, args...)
+	cmd := Command(bin, args...)
 	cmd.Dir = n.Dir
-	// Own process group, so a Ctrl-C in the terminal running the tests does not reach the
-	// node before the test's cleanup stops it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -225,6 +234,14 @@ func (n *Node) start(bin string) error {
 		return fmt.Errorf("%s on %s did not become ready: %w\n%s", n.Kind, n.Addr(), err, n.logTail())
 	}
 	return nil
+}
+
+// Command returns an exec.Cmd for a helper process of a test (redis-benchmark, redis-cli,
+// a clusterctl binary): like every node this package starts, it dies with the test process.
+func Command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = procAttr()
+	return cmd
 }
 
 func (n *Node) waitReady(limit time.Duration) error {

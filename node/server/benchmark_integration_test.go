@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"encoding/csv"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +18,7 @@ func TestRedisBenchmarkNoErrors(t *testing.T) {
 		t.Skip("skipping the 600k-request benchmark in -short mode")
 	}
 	n := nodetest.Start(t, nodetest.Clusterctl, nodetest.Options{})
-	cmd := exec.Command(bench, "-h", n.Host, "-p", strconv.Itoa(n.Port),
+	cmd := nodetest.Command(bench, "-h", n.Host, "-p", strconv.Itoa(n.Port),
 		"-t", "ping,set,get,incr,mset", "-c", "50", "-n", "100000", "-e", "--csv")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
