@@ -32,7 +32,7 @@ func moveFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "pipeline", Value: trib.DefaultBatchKeys, Usage: "most keys per GETKEYSINSLOT and per MIGRATE"},
 		&cli.Int64Flag{Name: "batch-bytes", Value: trib.DefaultBatchBytes, Usage: "most bytes (MEMORY USAGE) per MIGRATE; a larger key moves alone"},
-		&cli.IntFlag{Name: "parallel", Value: trib.DefaultParallel, Usage: "most slots in flight at once, each between its own source and target"},
+		&cli.IntFlag{Name: "parallel", Value: trib.DefaultParallel, Usage: "most slots in flight at once, one per source/target pair"},
 		&cli.Int64Flag{Name: "big-key-bytes", Value: trib.DefaultBigKeyBytes, Usage: "warn before moving a slot holding a key this large (0: do not measure keys)"},
 		&cli.BoolFlag{Name: "replace", Usage: "overwrite keys that already exist on the target (BUSYKEY)"},
 	}

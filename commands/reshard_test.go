@@ -164,7 +164,7 @@ func TestReshardUnderWriteLoad(t *testing.T) {
 	a, b := ms[0], ms[1]
 	wl := startWriteLoad(t, seed)
 	time.Sleep(100 * time.Millisecond)
-	out, errOut, code := cc(t, "reshard", seed, "--from", a.ID, "--to", b.ID[:10], "--slots", "1000", "--yes", "--pipeline", "40")
+	out, errOut, code := cc(t, "reshard", seed, "--from", a.ID, "--to", b.ID[:10], "--slots", "1000", "--yes", "--pipeline", "40", "--timeout", "30s")
 	if code != ExitOK {
 		t.Fatalf("reshard: exit %d\n%s\n%s", code, out, errOut)
 	}

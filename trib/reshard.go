@@ -28,7 +28,7 @@ const (
 	// blocks the source for as long as the transfer takes.
 	DefaultBigKeyBytes = 64 << 20
 	// DefaultParallel is how many slots may be in flight at once, each between its own
-	// source and target: two moves never share a node.
+	// source/target pair: one pair never has two slots in flight.
 	DefaultParallel = 4
 )
 
@@ -346,8 +346,8 @@ type SlotMoveOptions struct {
 	// Replace adds REPLACE to MIGRATE, overwriting keys that already exist on the target.
 	// Without it such a key (BUSYKEY) stops the move, as in redis-cli.
 	Replace bool
-	// Parallel is the most slots in flight at once, each between its own source and target
-	// (no node takes part in two moves at once); 0 means DefaultParallel.
+	// Parallel is the most slots in flight at once, each between its own source/target pair
+	// (a pair never has two); 0 means DefaultParallel.
 	Parallel int
 	// Loads, when set (from ScanSlots), gives the key counts for progress and ETA and the
 	// byte sizes that pick the heavy slots.
@@ -432,8 +432,8 @@ func (e *SlotMoveError) Unwrap() error { return e.Err }
 //     redirects the probe key to the target.
 //
 // A slot is verified before the next move between the same nodes starts, so a crash leaves
-// at most one open slot per source/target pair. Moves between disjoint pairs run in
-// parallel (opts.Parallel). When ctx is cancelled, the slots in flight are finished and
+// at most one open slot per source/target pair. Moves of different pairs run in parallel
+// (opts.Parallel), e.g. from every master at once to a new one. When ctx is cancelled, the slots in flight are finished and
 // MoveSlots returns ErrStopped with the remaining moves; a failed move returns a
 // *SlotMoveError.
 func (c *Cluster) MoveSlots(ctx context.Context, moves []planner.Move, opts SlotMoveOptions) (*MoveResult, error) {
@@ -463,7 +463,7 @@ type mover struct {
 	queues   map[pairKey][]int // indexes into moves, in plan order
 	pairs    []pairKey         // round-robin order
 	next     int               // round-robin cursor into pairs
-	busy     map[string]bool   // node IDs in a move
+	busy     map[pairKey]bool  // pairs with a slot in flight
 	done     []bool            // per move
 	stopping bool
 	firstErr error
@@ -473,7 +473,7 @@ type mover struct {
 
 func newMover(c *Cluster, moves []planner.Move, opts SlotMoveOptions) (*mover, error) {
 	m := &mover{c: c, opts: opts, pool: newConnPool(c.Opts), byID: map[string]*Node{}, moves: moves,
-		queues: map[pairKey][]int{}, busy: map[string]bool{}, done: make([]bool, len(moves)), openSlot: -1}
+		queues: map[pairKey][]int{}, busy: map[pairKey]bool{}, done: make([]bool, len(moves)), openSlot: -1}
 	m.wake = sync.NewCond(&m.mu)
 	m.timeout = opts.Timeout
 	if m.timeout <= 0 {
@@ -554,8 +554,8 @@ func (m *mover) run(ctx context.Context) (*MoveResult, error) {
 	return res, nil
 }
 
-// take waits for a move whose nodes are both idle and claims them; false when no move is
-// left to start (all taken, stopping, or failed).
+// take waits for a move whose source/target pair has no slot in flight and claims the pair;
+// false when no move is left to start (all taken, stopping, or failed).
 func (m *mover) take() (int, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -571,11 +571,11 @@ func (m *mover) take() (int, bool) {
 				continue
 			}
 			left = true
-			if m.busy[k.from] || m.busy[k.to] {
+			if m.busy[k] {
 				continue
 			}
 			m.queues[k] = q[1:]
-			m.busy[k.from], m.busy[k.to] = true, true
+			m.busy[k] = true
 			m.next = (m.next + j + 1) % len(m.pairs)
 			return q[0], true
 		}
@@ -590,8 +590,7 @@ func (m *mover) finish(i, keys int, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mv := m.moves[i]
-	delete(m.busy, mv.From)
-	delete(m.busy, mv.To)
+	delete(m.busy, pairKey{mv.From, mv.To})
 	if err != nil {
 		if m.firstErr == nil {
 			m.firstErr = err
