@@ -146,7 +146,7 @@ for i in 0 1 2; do
 	p=$(free_port)
 	mkdir -p "$work/n$p"
 	redis-server --port "$p" --bind 127.0.0.1 --dir "$work/n$p" --logfile "$work/n$p/log" \
-		--cluster-enabled yes --cluster-config-file "nodes.conf" --cluster-node-timeout 5000 \
+		--cluster-enabled yes --cluster-config-file "nodes.conf" --cluster-node-timeout 20000 \
 		--save "" --appendonly no --daemonize no &
 	pids+=($!)
 	ports+=("$p")
@@ -198,7 +198,7 @@ move() { # TOOL FROM_ID FROM_PORT TO_ID TO_PORT
 			--cluster-slots "$slots" --cluster-yes >"$work/out" 2>&1
 		;;
 	clusterctl)
-		"$work/clusterctl" reshard "127.0.0.1:$3" --from "$2" --to "$4" --slots "$slots" --yes \
+		"$work/clusterctl" reshard "127.0.0.1:$3" --from "$2" --to "$4" --slots "$slots" --yes --timeout 30s \
 			>"$work/out" 2>&1
 		;;
 	esac || { echo "$1 reshard failed:" >&2; tail -20 "$work/out" >&2; exit 1; }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +47,20 @@ func startNodes(t *testing.T, specs []nodeSpec) []*nodetest.Node {
 		}
 		out = append(out, nodetest.Start(t, nodetest.Redis, opts))
 	}
+	// Test nodes hold nothing worth a clean shutdown: SIGKILL them all at once instead of
+	// one SIGTERM after another, which costs a second or more per node on a loaded machine
+	// (a master waits for its replicas, every node rewrites nodes.conf).
+	t.Cleanup(func() {
+		var wg sync.WaitGroup
+		for _, n := range out {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n.Kill()
+			}()
+		}
+		wg.Wait()
+	})
 	return out
 }
 
@@ -67,8 +83,22 @@ func addrs(nodes []*nodetest.Node) []string {
 	return out
 }
 
+// cc runs clusterctl as a user would. The tests judge what they test, not the load on the
+// machine running them (CI runs every package at once on two cores, and a node can stall
+// for seconds): each command gets a 15 s --timeout, and the final checks a 60 s --max-lag
+// (a stalled replica's ACK ages past the default 10 s). A --timeout given by the test wins.
 func cc(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	if len(args) > 0 {
+		var extra []string
+		switch args[0] {
+		case "create", "check", "fix":
+			extra = []string{"--timeout", "15s", "--max-lag", "60"}
+		case "info":
+			extra = []string{"--timeout", "15s"}
+		}
+		args = append(append([]string{args[0]}, extra...), args[1:]...)
+	}
 	out, errOut, code := runMain(t, args...)
 	if testing.Verbose() {
 		t.Logf("clusterctl %s -> exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
@@ -108,11 +138,37 @@ func checkJSON(t *testing.T, args ...string) (*trib.Report, int) {
 	return &r, code
 }
 
+// requireHealthy polls check until the cluster is healthy: right after a change, gossip may
+// still be spreading it. It fails after 30 s.
+// onlyTransientProblems reports whether the problems a fix run left, as its output names
+// them, are all ones that a node stalled for a few seconds causes and that heal by
+// themselves (a peer's FAIL flag, and the orphaned master it implies). On a loaded CI machine
+// a replica can miss the node timeout; requireHealthy then judges the cluster.
+func onlyTransientProblems(out string) bool {
+	transient, total := 0, -1
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasSuffix(l, " (node_failed)") || strings.HasSuffix(l, " (master_without_replica)") {
+			transient++
+		}
+		if n, ok := strings.CutSuffix(l, " problem(s) found."); ok {
+			total, _ = strconv.Atoi(strings.TrimPrefix(n, "[ERR] "))
+		}
+	}
+	return transient > 0 && transient == total
+}
+
 func requireHealthy(t *testing.T, addr string) {
 	t.Helper()
-	r, code := checkJSON(t, addr)
-	if code != ExitOK || !r.Healthy {
-		t.Fatalf("check %s: exit %d, problems %+v", addr, code, r.Problems)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, code := checkJSON(t, addr)
+		if code == ExitOK && r.Healthy {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("check %s: exit %d, problems %+v", addr, code, r.Problems)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
@@ -143,7 +199,7 @@ func containsInt(list []int, n int) bool {
 
 func dial(t *testing.T, addr string) *trib.Client {
 	t.Helper()
-	c, err := trib.Dial(context.Background(), addr, trib.Options{Timeout: 5 * time.Second})
+	c, err := trib.Dial(context.Background(), addr, trib.Options{Timeout: 15 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +218,7 @@ func do(t *testing.T, c *trib.Client, args ...string) string {
 
 func load(t *testing.T, addr string) *trib.Cluster {
 	t.Helper()
-	c, err := trib.Load(context.Background(), addr, trib.Options{Timeout: 5 * time.Second})
+	c, err := trib.Load(context.Background(), addr, trib.Options{Timeout: 15 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +277,7 @@ func countKeys(t *testing.T, c *trib.Client, slot int) int64 {
 
 func TestCreateReplicasOnRealNodes(t *testing.T) {
 	nodetest.RequireBinary(t, "redis-server")
+	t.Parallel()
 	tests := []struct{ nodes, replicas, masters int }{
 		{6, 1, 3},
 		{9, 2, 3},
@@ -266,6 +323,7 @@ func TestCreateReplicasOnRealNodes(t *testing.T) {
 
 func TestCreateHostAwareness(t *testing.T) {
 	nodetest.RequireBinary(t, "redis-server")
+	t.Parallel()
 	// Two nodes on each of three "hosts": a perfect placement exists, so it must be found.
 	nodes := clusterNodes(t, 6, "127.0.0.1", "127.0.0.2", "127.0.0.3")
 	// Give them host by host, the order that tempts a naive planner into same-host pairs.
@@ -317,6 +375,7 @@ func TestCreateDryRunOffline(t *testing.T) {
 
 func TestCreateRefusals(t *testing.T) {
 	nodetest.RequireBinary(t, "redis-server")
+	t.Parallel()
 	nodes := startNodes(t, []nodeSpec{
 		{cluster: true}, {cluster: true}, {cluster: true}, // fine
 		{cluster: true},                  // 3: will hold a key
@@ -394,6 +453,7 @@ func TestCreateRefusals(t *testing.T) {
 // and has fix repair it with no key lost.
 func TestCheckAndFixBrokenStates(t *testing.T) {
 	nodetest.RequireBinary(t, "redis-server")
+	t.Parallel()
 	nodes := clusterNodes(t, 6)
 	createCluster(t, nodes, 1)
 	seed := nodes[0].Addr()
@@ -407,10 +467,10 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 			do(t, cl, "SET", fmt.Sprintf("k{%s}%d", tag, i), strconv.Itoa(i))
 		}
 	}
-	fix := func(args ...string) {
+	fix := func(t *testing.T, args ...string) {
 		t.Helper()
 		out, errOut, code := cc(t, append([]string{"fix", "--yes"}, args...)...)
-		if code != ExitOK {
+		if code != ExitOK && !onlyTransientProblems(out) {
 			t.Fatalf("fix %v: exit %d\n%s%s", args, code, out, errOut)
 		}
 		requireHealthy(t, seed)
@@ -422,7 +482,7 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 		fill([]*trib.Client{ca, cb, c3}[i], tag, 0, 30)
 	}
 	keys := totalKeys(t, seed)
-	sameKeys := func() {
+	sameKeys := func(t *testing.T) {
 		t.Helper()
 		if got := totalKeys(t, seed); got != keys {
 			t.Fatalf("%d keys in the cluster, want %d", got, keys)
@@ -434,8 +494,8 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 		used[s] = true
 		do(t, cb, "CLUSTER", "DELSLOTS", strconv.Itoa(s))
 		requireProblem(t, trib.KindUncoveredSlots, s, seed)
-		fix(seed)
-		sameKeys()
+		fix(t, seed)
+		sameKeys(t)
 	})
 
 	t.Run("importing only", func(t *testing.T) {
@@ -445,8 +505,8 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 		keys += 10
 		do(t, cb, "CLUSTER", "SETSLOT", strconv.Itoa(s), "IMPORTING", a.ID)
 		requireProblem(t, trib.KindOpenSlot, s, seed)
-		fix(seed)
-		sameKeys()
+		fix(t, seed)
+		sameKeys(t)
 		if n := countKeys(t, ca, s); n != 10 {
 			t.Fatalf("owner has %d keys of slot %d, want 10", n, s)
 		}
@@ -459,8 +519,8 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 		keys += 10
 		do(t, ca, "CLUSTER", "SETSLOT", strconv.Itoa(s), "MIGRATING", b.ID)
 		requireProblem(t, trib.KindOpenSlot, s, seed)
-		fix(seed)
-		sameKeys()
+		fix(t, seed)
+		sameKeys(t)
 	})
 
 	halfMigrate := func(t *testing.T) (int, string) {
@@ -484,8 +544,8 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 
 	t.Run("half migrated, forward", func(t *testing.T) {
 		s, _ := halfMigrate(t)
-		fix(seed)
-		sameKeys()
+		fix(t, seed)
+		sameKeys(t)
 		if countKeys(t, ca, s) != 0 || countKeys(t, cb, s) != 40 {
 			t.Fatalf("slot %d not completed forward: %d on source, %d on target", s, countKeys(t, ca, s), countKeys(t, cb, s))
 		}
@@ -496,8 +556,8 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 
 	t.Run("half migrated, back", func(t *testing.T) {
 		s, _ := halfMigrate(t)
-		fix("--direction", "back", seed)
-		sameKeys()
+		fix(t, "--direction", "back", seed)
+		sameKeys(t)
 		if countKeys(t, ca, s) != 40 || countKeys(t, cb, s) != 0 {
 			t.Fatalf("slot %d not returned: %d on source, %d on target", s, countKeys(t, ca, s), countKeys(t, cb, s))
 		}
@@ -521,8 +581,8 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 		do(t, c3, "CLUSTER", "SETSLOT", strconv.Itoa(s), "STABLE")
 		keys += 12
 		requireProblem(t, trib.KindMultipleOwners, s, "--search-multiple-owners", seed)
-		fix("--search-multiple-owners", seed)
-		sameKeys()
+		fix(t, "--search-multiple-owners", seed)
+		sameKeys(t)
 		r, code := checkJSON(t, "--search-multiple-owners", seed)
 		if code != ExitOK || !r.Healthy {
 			t.Fatalf("after fix: exit %d %+v", code, r.Problems)
@@ -552,6 +612,7 @@ func TestCheckAndFixBrokenStates(t *testing.T) {
 // without a replica; fix forgets the dead node and moves a spare replica to the orphan.
 func TestFailedMasterAndOrphan(t *testing.T) {
 	nodetest.RequireBinary(t, "redis-server")
+	t.Parallel()
 	nodes := clusterNodes(t, 7) // 3 masters, one of them with 2 replicas
 	createCluster(t, nodes, 1)
 	seed := nodes[0].Addr()
@@ -598,6 +659,7 @@ func TestFailedMasterAndOrphan(t *testing.T) {
 // still checked.
 func TestCheckFrozenNode(t *testing.T) {
 	nodetest.RequireBinary(t, "redis-server")
+	t.Parallel()
 	nodes := clusterNodes(t, 6)
 	createCluster(t, nodes, 1)
 	frozen := nodes[4]
@@ -656,5 +718,73 @@ func TestCheck30Nodes(t *testing.T) {
 	t.Logf("check of 30 nodes, best of 5: clusterctl %v, redis-cli --cluster check %v", ours, theirs)
 	if ours > time.Second {
 		t.Errorf("check of 30 nodes took %v", ours)
+	}
+}
+
+// rangeLines returns the "Master[i] -> Slots a - b" lines of a create plan, redis-cli's or ours.
+func rangeLines(out string) []string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		// redis-cli colours its headings even off a terminal; the reset code starts the line.
+		if l = strings.TrimSpace(strings.TrimPrefix(l, "\x1b[0m")); strings.HasPrefix(l, "Master[") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// redisCLIPlan runs redis-cli --cluster create on the nodes, answers "no" to its
+// confirmation (so nothing changes) and returns what it printed.
+func redisCLIPlan(t *testing.T, replicas int, addrs []string) string {
+	t.Helper()
+	cli := nodetest.RequireBinary(t, "redis-cli")
+	args := append([]string{"--cluster", "create"}, addrs...)
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas))
+	cmd := exec.Command(cli, args...)
+	cmd.Stdin = strings.NewReader("no\n")
+	out, _ := cmd.CombinedOutput() // it exits non-zero when the plan is declined
+	if !strings.Contains(string(out), "Can I set the above configuration?") {
+		t.Fatalf("redis-cli did not reach its confirmation:\n%s", out)
+	}
+	return string(out)
+}
+
+// TestCreatePlansAgainstRedisCli asks real redis-cli for its create plan on real nodes (and
+// declines it) and compares: the slot ranges for 3..10 masters are the same; on a layout
+// where redis-cli's random anti-affinity optimiser stays stuck (planner's
+// TestPlanCreateBeatsRedisCliOptimizer, four "hosts" 127.0.0.1-4), redis-cli warns and ours
+// finds the perfect placement.
+func TestCreatePlansAgainstRedisCli(t *testing.T) {
+	nodetest.RequireBinary(t, "redis-server")
+	t.Parallel()
+	pool := addrs(clusterNodes(t, 10))
+	for masters := 3; masters <= 10; masters++ {
+		theirs := rangeLines(redisCLIPlan(t, 0, pool[:masters]))
+		out, errOut, code := cc(t, append([]string{"create", "--dry-run"}, pool[:masters]...)...)
+		if code != ExitOK {
+			t.Fatalf("create --dry-run of %d masters: exit %d\n%s%s", masters, code, out, errOut)
+		}
+		ours := rangeLines(out)
+		if len(theirs) != masters || !slices.Equal(ours, theirs) {
+			t.Errorf("%d masters: ours %q, redis-cli %q", masters, ours, theirs)
+		}
+	}
+
+	hosts := []string{"127.0.0.1", "127.0.0.2", "127.0.0.4", "127.0.0.3", "127.0.0.4", "127.0.0.4", "127.0.0.1"}
+	var specs []nodeSpec
+	for _, h := range hosts {
+		specs = append(specs, nodeSpec{host: h, cluster: true})
+	}
+	given := addrs(startNodes(t, specs))
+	theirs := redisCLIPlan(t, 1, given)
+	if !strings.Contains(theirs, "[WARNING] Some slaves of the same master are in the same host") {
+		t.Errorf("redis-cli found a good placement after all (its optimiser is random; the planner test says it cannot):\n%s", theirs)
+	}
+	out, errOut, code := cc(t, append([]string{"create", "--dry-run", "--replicas", "1"}, given...)...)
+	if code != ExitOK || !strings.Contains(out, "[OK] Perfect anti-affinity obtained!") {
+		t.Fatalf("create --dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	if ours, cli := rangeLines(out), rangeLines(theirs); !slices.Equal(ours, cli) {
+		t.Errorf("slot ranges: ours %q, redis-cli %q", ours, cli)
 	}
 }

@@ -21,6 +21,7 @@ type createOptions struct {
 	replicas int
 	zones    map[string]string
 	dryRun   bool
+	maxLag   int
 }
 
 func newCreateCommand(streams *IOStreams) *cli.Command {
@@ -36,6 +37,7 @@ func newCreateCommand(streams *IOStreams) *cli.Command {
 			&cli.IntFlag{Name: "replicas", Aliases: []string{"cluster-replicas"}, Usage: "replicas per master"},
 			&cli.StringSliceFlag{Name: "zone", Usage: "ADDR=ZONE: the zone of a node, for zone anti-affinity (repeatable)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
+			&cli.IntFlag{Name: "max-lag", Value: 10, Usage: "for the final check, as check: seconds since a replica's last acknowledgement above which it is lagging"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -59,7 +61,7 @@ func newCreateCommand(streams *IOStreams) *cli.Command {
 			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 			defer stop()
 			return runCreate(ctx, streams, createOptions{globals: g, addrs: c.Args().Slice(),
-				replicas: c.Int("replicas"), zones: zones, dryRun: c.Bool("dry-run")})
+				replicas: c.Int("replicas"), zones: zones, dryRun: c.Bool("dry-run"), maxLag: c.Int("max-lag")})
 		},
 	}
 }
@@ -165,7 +167,9 @@ func runCreate(ctx context.Context, streams *IOStreams, opts createOptions) erro
 		return finish(ExitProblem, fmt.Errorf("the cluster was created but could not be checked: %w", err))
 	}
 	defer cluster.Close()
-	report, err := trib.Check(ctx, cluster, trib.CheckOptions{})
+	// The nodes agreed when ApplyCreate returned; give a replica between two ACKs or a
+	// node's view one gossip round behind a moment to settle before judging.
+	report, err := trib.CheckSettled(ctx, cluster, trib.CheckOptions{MaxLag: opts.maxLag}, settleTime)
 	if err != nil {
 		return finish(ExitProblem, err)
 	}

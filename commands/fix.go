@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/clusterctl/clusterctl/trib"
 	"github.com/urfave/cli/v2"
@@ -15,9 +16,14 @@ func init() { register(newFixCommand) }
 
 type fixOptions struct {
 	globals
-	seed string
-	fix  trib.FixOptions
+	seed   string
+	fix    trib.FixOptions
+	maxLag int
 }
+
+// settleTime bounds how long create and fix wait for transient problems (gossip still
+// spreading, a replica resyncing) to clear before their final check.
+const settleTime = 10 * time.Second
 
 func newFixCommand(streams *IOStreams) *cli.Command {
 	return &cli.Command{
@@ -34,6 +40,7 @@ func newFixCommand(streams *IOStreams) *cli.Command {
 			&cli.StringFlag{Name: "direction", Value: "forward", Usage: "close half-done migrations forward or back"},
 			&cli.BoolFlag{Name: "replace", Usage: "overwrite keys that already exist on the target of a move"},
 			&cli.IntFlag{Name: "pipeline", Value: 100, Usage: "keys per MIGRATE"},
+			&cli.IntFlag{Name: "max-lag", Value: 10, Usage: "as check: seconds since a replica's last acknowledgement above which it is lagging"},
 		),
 		Action: func(c *cli.Context) error {
 			seed, err := oneAddr(c)
@@ -52,7 +59,7 @@ func newFixCommand(streams *IOStreams) *cli.Command {
 			// the error says how to resume.
 			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 			defer stop()
-			return runFix(ctx, streams, fixOptions{globals: g, seed: seed, fix: trib.FixOptions{
+			return runFix(ctx, streams, fixOptions{globals: g, seed: seed, maxLag: c.Int("max-lag"), fix: trib.FixOptions{
 				SearchMultipleOwners:      c.Bool("search-multiple-owners"),
 				FixWithUnreachableMasters: c.Bool("fix-with-unreachable-masters"),
 				Direction:                 dir,
@@ -96,7 +103,8 @@ func runFix(ctx context.Context, streams *IOStreams, opts fixOptions) error {
 		}
 		return exitWith(code, err)
 	}
-	before, err := trib.Check(ctx, cluster, trib.CheckOptions{SearchMultipleOwners: opts.fix.SearchMultipleOwners})
+	checkOpts := trib.CheckOptions{SearchMultipleOwners: opts.fix.SearchMultipleOwners, MaxLag: opts.maxLag}
+	before, err := trib.Check(ctx, cluster, checkOpts)
 	if err != nil {
 		return finish(ExitProblem, err)
 	}
@@ -124,7 +132,7 @@ func runFix(ctx context.Context, streams *IOStreams, opts fixOptions) error {
 		return finish(ExitProblem, fmt.Errorf("fix stopped: %w (done so far: %d repair(s); rerun `clusterctl fix %s` to continue)",
 			err, len(res.Fixed), opts.seed))
 	}
-	after, err := trib.Check(ctx, cluster, trib.CheckOptions{SearchMultipleOwners: opts.fix.SearchMultipleOwners})
+	after, err := trib.CheckSettled(ctx, cluster, checkOpts, settleTime)
 	if err != nil {
 		return finish(ExitProblem, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/clusterctl/clusterctl/node/hashslot"
 )
@@ -143,6 +144,49 @@ func Check(ctx context.Context, c *Cluster, opts CheckOptions) (*Report, error) 
 	r.checkEpochs(c)
 	r.Healthy = len(r.Problems) == 0
 	return r, nil
+}
+
+// transientKinds are the problems a cluster that was just changed goes through while gossip
+// spreads the change (a node's view lagging behind, a replica resyncing, a node briefly
+// suspected on a loaded machine). Anything else is a state that waiting does not repair.
+var transientKinds = map[string]bool{
+	KindConfigDisagreement: true,
+	KindNodePFail:          true,
+	KindReplicaLinkDown:    true,
+	KindReplicaLag:         true,
+	KindClusterStateNotOK:  true,
+}
+
+// CheckSettled runs Check and, while every problem found is a transient one, reloads the
+// cluster and checks again every 250 ms for up to limit. create and fix use it for their
+// final check: right after a change the cluster needs a moment to agree, and a check taken
+// in that moment would report a problem that is already going away. It returns the last
+// report.
+func CheckSettled(ctx context.Context, c *Cluster, opts CheckOptions, limit time.Duration) (*Report, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		r, err := Check(ctx, c, opts)
+		if err != nil || r.Healthy || !onlyTransient(r) || time.Now().After(deadline) {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return r, nil
+		case <-time.After(250 * time.Millisecond):
+		}
+		if err := c.Reload(ctx); err != nil {
+			return r, nil
+		}
+	}
+}
+
+func onlyTransient(r *Report) bool {
+	for _, p := range r.Problems {
+		if !transientKinds[p.Kind] {
+			return false
+		}
+	}
+	return true
 }
 
 func intPtr(n int) *int { return &n }

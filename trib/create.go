@@ -2,6 +2,7 @@ package trib
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clusterctl/clusterctl/node/resp"
 	"github.com/clusterctl/clusterctl/planner"
 )
 
@@ -67,6 +69,7 @@ type NewNode struct {
 	ID      string
 	Zone    string
 	client  *Client
+	opts    Options // to dial the node again after a connection broke
 }
 
 // MeetAddr returns ip:port with the resolved IP.
@@ -84,7 +87,8 @@ type CreateOptions struct {
 	// AllowUnreachable keeps unreachable nodes without a problem (create --dry-run, so a
 	// plan can be made before the nodes exist).
 	AllowUnreachable bool
-	// Converge bounds each wait for the nodes to agree; 0 means 30 s.
+	// Converge bounds each wait for the nodes to agree: the wait fails after that long
+	// without progress, or four times that long in all; 0 means 30 s.
 	Converge time.Duration
 }
 
@@ -98,7 +102,7 @@ func Preflight(ctx context.Context, addrs []string, opts Options, copts CreateOp
 	seen := map[string]bool{}
 	var wg sync.WaitGroup
 	for i, addr := range addrs {
-		nodes[i] = &NewNode{Addr: addr, Zone: copts.Zones[addr]}
+		nodes[i] = &NewNode{Addr: addr, Zone: copts.Zones[addr], opts: opts}
 		if seen[addr] {
 			probs[i] = append(probs[i], PreflightProblem{Kind: PreflightDuplicate, Node: addr,
 				Message: fmt.Sprintf("Node %s is given more than once", addr)})
@@ -227,9 +231,11 @@ func PlanCreate(nodes []*NewNode, replicas int) (planner.CreatePlan, error) {
 
 // ApplyCreate builds the cluster of plan on the pre-flighted nodes, as redis-cli's
 // clusterManagerCommandCreate: ADDSLOTSRANGE on the masters, SET-CONFIG-EPOCH 1..N,
-// CLUSTER MEET of every node with the first, a wait (polling every 100 ms) until all agree,
-// CLUSTER REPLICATE on the replicas, and a wait until every node sees the replicas, their
-// links are up and every node reports cluster_state:ok.
+// CLUSTER MEET, a wait (polling every 100 ms) until all agree, CLUSTER REPLICATE on the
+// replicas, and a wait until every node sees the replicas, their links are up and every
+// node reports cluster_state:ok. Unlike redis-cli it meets every pair of nodes directly, and
+// while waiting it meets again the pairs that still do not know each other (a handshake
+// that timed out on a stalled node is otherwise only retried by gossip).
 func ApplyCreate(ctx context.Context, nodes []*NewNode, plan planner.CreatePlan, copts CreateOptions, progress Progress) error {
 	byAddr := map[string]*NewNode{}
 	for _, n := range nodes {
@@ -264,45 +270,43 @@ func ApplyCreate(ctx context.Context, nodes []*NewNode, plan planner.CreatePlan,
 		n.client.Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", strconv.Itoa(i+1))
 	}
 	progress.emit(LevelStep, ">>> Sending CLUSTER MEET messages to join the cluster")
-	first := order[0]
-	for _, n := range order[1:] {
-		args := []string{"CLUSTER", "MEET", first.IP, strconv.Itoa(first.Port)}
-		if first.BusPort != first.Port+10000 {
-			args = append(args, strconv.Itoa(first.BusPort))
-		}
-		if err := n.client.OK(ctx, args...); err != nil {
-			return err
-		}
+	if err := meetAll(ctx, order, nil); err != nil {
+		return err
 	}
 	progress.emit(LevelInfo, "Waiting for the cluster to join")
-	if err := waitNodes(ctx, order, limit, func(views [][]NodeEntry) bool {
-		return joined(views, len(order), false)
-	}); err != nil {
+	lastMeet := time.Now()
+	err := waitNodes(ctx, order, limit, func(states []nodeState) bool {
+		if joined(states, len(order), false) {
+			return true
+		}
+		if time.Since(lastMeet) > 2*time.Second {
+			// Errors are left to the next poll to report.
+			meetAll(ctx, order, states)
+			lastMeet = time.Now()
+		}
+		return false
+	})
+	if err != nil {
 		return err
 	}
 	for _, sh := range plan.Shards {
 		m := byAddr[sh.Master.Addr]
 		for _, r := range sh.Replicas {
-			if err := byAddr[r.Addr].client.OK(ctx, "CLUSTER", "REPLICATE", m.ID); err != nil {
+			if _, err := byAddr[r.Addr].retry(ctx, [][]string{{"CLUSTER", "REPLICATE", m.ID}}); err != nil {
 				return err
 			}
 		}
 	}
 	progress.emit(LevelInfo, "Waiting for the replicas to join and every node to report cluster_state:ok")
-	return waitNodes(ctx, order, limit, func(views [][]NodeEntry) bool {
-		if !joined(views, len(order), true) {
+	return waitNodes(ctx, order, limit, func(states []nodeState) bool {
+		if !joined(states, len(order), true) {
 			return false
 		}
-		for _, n := range order {
-			vs, err := n.client.Pipeline(ctx, [][]string{{"CLUSTER", "INFO"}, {"INFO", "replication"}})
-			if err != nil {
+		for _, st := range states {
+			if st.clusterInfo["cluster_state"] != "ok" {
 				return false
 			}
-			if ParseInfo(string(vs[0].Str))["cluster_state"] != "ok" {
-				return false
-			}
-			repl := ParseInfo(string(vs[1].Str))
-			if repl["role"] == "slave" && repl["master_link_status"] != "up" {
+			if st.replication["role"] == "slave" && st.replication["master_link_status"] != "up" {
 				return false
 			}
 		}
@@ -310,11 +314,98 @@ func ApplyCreate(ctx context.Context, nodes []*NewNode, plan planner.CreatePlan,
 	})
 }
 
-// joined reports whether every view lists want nodes, none in handshake, all with the same
+// meetAll has every node meet every node after it in order, all nodes in parallel, one
+// pipeline each. redis-cli meets every node with the first only and leaves the rest to
+// gossip, which takes a second or more per round of pings (longer on a loaded machine);
+// with every pair met directly, each node completes its handshakes within a few cluster
+// cron ticks. Nodes met twice (once by MEET, once by gossip) are merged by Redis when the
+// handshake ends. With states (the last poll), only the pairs where neither node knows the
+// other yet are met again.
+func meetAll(ctx context.Context, order []*NewNode, states []nodeState) error {
+	knows := func(i, j int) bool {
+		if states == nil {
+			return false
+		}
+		for _, e := range states[i].view {
+			if e.ID == order[j].ID && !e.HasFlag("handshake") {
+				return true
+			}
+		}
+		return false
+	}
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, n := range order {
+		var cmds [][]string
+		for j := i + 1; j < len(order); j++ {
+			if knows(i, j) || knows(j, i) {
+				continue
+			}
+			peer := order[j]
+			args := []string{"CLUSTER", "MEET", peer.IP, strconv.Itoa(peer.Port)}
+			if peer.BusPort != peer.Port+10000 {
+				args = append(args, strconv.Itoa(peer.BusPort))
+			}
+			cmds = append(cmds, args)
+		}
+		if len(cmds) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = n.retry(ctx, cmds)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// retry runs an idempotent pipeline (MEET, REPLICATE) and, when the node did not answer
+// within the timeout (a node stalled on a loaded machine), once more over a new
+// connection. An error reply to any command is an error.
+func (n *NewNode) retry(ctx context.Context, cmds [][]string) ([]resp.Value, error) {
+	vs, err := n.client.Pipeline(ctx, cmds)
+	if IsUnreachable(err) && ctx.Err() == nil {
+		if err = n.redial(ctx); err == nil {
+			vs, err = n.client.Pipeline(ctx, cmds)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s: %w", strings.Join(cmds[0][:2], " "), n.Addr, err)
+	}
+	for i, v := range vs {
+		if err := v.Err(); err != nil {
+			return nil, fmt.Errorf("%s on %s: %w", strings.Join(cmds[i], " "), n.Addr, err)
+		}
+	}
+	return vs, nil
+}
+
+// redial replaces the node's connection, after an I/O error broke it.
+func (n *NewNode) redial(ctx context.Context) error {
+	c, err := Dial(ctx, n.MeetAddr(), n.opts)
+	if err != nil {
+		return err
+	}
+	n.client.Close()
+	n.client = c
+	return nil
+}
+
+// nodeState is one poll of a new node: its CLUSTER NODES, CLUSTER INFO and INFO replication.
+type nodeState struct {
+	view        []NodeEntry
+	clusterInfo map[string]string
+	replication map[string]string
+}
+
+// joined reports whether every node lists want nodes, none in handshake, all with the same
 // slot configuration, and, when replicas is set, the same master/replica roles.
-func joined(views [][]NodeEntry, want int, replicas bool) bool {
+func joined(states []nodeState, want int, replicas bool) bool {
 	sig, roles := "", ""
-	for i, v := range views {
+	for i, st := range states {
+		v := st.view
 		if len(v) != want {
 			return false
 		}
@@ -336,29 +427,98 @@ func joined(views [][]NodeEntry, want int, replicas bool) bool {
 	return true
 }
 
-// waitNodes polls CLUSTER NODES on every node every 100 ms until ok holds or limit passes.
-func waitNodes(ctx context.Context, nodes []*NewNode, limit time.Duration, ok func([][]NodeEntry) bool) error {
-	deadline := time.Now().Add(limit)
-	for {
-		views := make([][]NodeEntry, len(nodes))
-		var errs []error
-		for i, n := range nodes {
-			text, err := n.client.String(ctx, "CLUSTER", "NODES")
+// agreement counts the (observer, node) pairs where the observer describes the node as the
+// node describes itself (known, out of handshake, same role, master and slots), plus the
+// nodes reporting cluster_state:ok and, for replicas, their link up. It grows as the nodes
+// converge: waitNodes takes its growth for progress.
+func agreement(states []nodeState) int {
+	self := map[string]string{}
+	describe := func(e NodeEntry) string {
+		return fmt.Sprintf("%v/%s/%s", e.IsMaster(), e.MasterID, FormatSlotRanges(e.Slots))
+	}
+	for _, st := range states {
+		for _, e := range st.view {
+			if e.Myself() {
+				self[e.ID] = describe(e)
+			}
+		}
+	}
+	score := 0
+	for _, st := range states {
+		for _, e := range st.view {
+			if d, ok := self[e.ID]; ok && !e.HasFlag("handshake") && d == describe(e) {
+				score++
+			}
+		}
+		if st.clusterInfo["cluster_state"] == "ok" {
+			score++
+		}
+		if st.replication["master_link_status"] == "up" {
+			score++
+		}
+	}
+	return score
+}
+
+// pollNodes reads the state of every node, all in parallel, one pipelined round trip each.
+// A node whose connection broke at the last poll is dialed again.
+func pollNodes(ctx context.Context, nodes []*NewNode) ([]nodeState, error) {
+	states := make([]nodeState, len(nodes))
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if n.client.broken != nil {
+				if err := n.redial(ctx); err != nil {
+					errs[i] = fmt.Errorf("node %s: %w", n.Addr, err)
+					return
+				}
+			}
+			vs, err := n.client.Pipeline(ctx, [][]string{{"CLUSTER", "NODES"}, {"CLUSTER", "INFO"}, {"INFO", "replication"}})
 			if err == nil {
-				views[i], err = ParseClusterNodes(text)
+				err = errors.Join(vs[0].Err(), vs[1].Err(), vs[2].Err())
+			}
+			if err == nil {
+				states[i].view, err = ParseClusterNodes(string(vs[0].Str))
 			}
 			if err != nil {
-				errs = append(errs, err)
+				errs[i] = fmt.Errorf("node %s: %w", n.Addr, err)
+				return
+			}
+			states[i].clusterInfo = ParseInfo(string(vs[1].Str))
+			states[i].replication = ParseInfo(string(vs[2].Str))
+		}()
+	}
+	wg.Wait()
+	return states, errors.Join(errs...)
+}
+
+// waitNodes polls every node every 100 ms until done holds. It gives up when limit passes
+// with no progress (agreement not growing), or after four times limit in all: on a loaded
+// machine the nodes may take longer than limit to converge, but they keep converging.
+func waitNodes(ctx context.Context, nodes []*NewNode, limit time.Duration, done func([]nodeState) bool) error {
+	start := time.Now()
+	lastProgress, best := start, -1
+	for {
+		states, err := pollNodes(ctx, nodes)
+		if err == nil {
+			if done(states) {
+				return nil
+			}
+			if score := agreement(states); score > best {
+				best, lastProgress = score, time.Now()
 			}
 		}
-		if len(errs) == 0 && ok(views) {
-			return nil
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		if time.Now().After(deadline) {
-			if len(errs) > 0 {
-				return fmt.Errorf("the nodes did not converge within %v: %v", limit, errs[0])
+		if now := time.Now(); now.Sub(lastProgress) > limit || now.Sub(start) > 4*limit {
+			if err != nil {
+				return fmt.Errorf("the nodes did not converge within %v: %w", now.Sub(start).Round(time.Second), err)
 			}
-			return fmt.Errorf("the nodes did not converge within %v; run check to see where they differ", limit)
+			return fmt.Errorf("the nodes did not converge within %v; run check to see where they differ", now.Sub(start).Round(time.Second))
 		}
 		select {
 		case <-ctx.Done():

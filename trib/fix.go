@@ -45,7 +45,8 @@ type FixOptions struct {
 	Direction Direction
 	// Migrate tunes key moves; ReplaceIdentical is always on for fix.
 	Migrate MigrateOptions
-	// Converge bounds the wait for every node to agree after the repairs; 0 means 10 s.
+	// Converge bounds the wait for every node to agree after the repairs; 0 means 30 s (the
+	// wait ends as soon as they agree; the bound only matters on a loaded or broken cluster).
 	Converge time.Duration
 }
 
@@ -113,15 +114,16 @@ func Fix(ctx context.Context, c *Cluster, opts FixOptions, confirm Confirm, prog
 	if len(f.res.Fixed) > 0 {
 		limit := opts.Converge
 		if limit <= 0 {
-			limit = 10 * time.Second
+			limit = 30 * time.Second
 		}
 		progress.emit(LevelStep, ">>> Waiting for the cluster to agree on the new configuration")
 		if err := c.WaitConverged(ctx, limit, false); err != nil {
 			return f.res, err
 		}
-		// A replica moved to another master resyncs; give it the same time to bring its
-		// link up. If it does not, the caller's check reports it.
-		c.WaitConverged(ctx, limit, true)
+		// A replica moved to another master resyncs: give it a while to bring its link up.
+		// A link that stays down (its master is gone) is not fix's to wait for: the
+		// caller's check reports it.
+		c.WaitConverged(ctx, min(limit, 10*time.Second), true)
 	}
 	return f.res, nil
 }

@@ -111,7 +111,7 @@ func TestSortedSetEncodingsMatchRedis(t *testing.T) {
 		cmd("ZDIFFSTORE", "us", "1", "w"), cmd("OBJECT", "ENCODING", "us"),
 		cmd("ZPOPMIN", "many", "3"), cmd("OBJECT", "ENCODING", "many"),
 		cmd("ZINCRBY", "i", "1", long), cmd("OBJECT", "ENCODING", "i"),
-		cmd("ZSCAN", "z", "0"), cmd("ZSCAN", "z", "0", "MATCH", "a"),
+		unordered("ZSCAN", "z", "0"), cmd("ZSCAN", "z", "0", "MATCH", "a"),
 		cmd("CONFIG", "SET", "zset-max-ziplist-entries", "0"), cmd("ZADD", "zero", "1", "a"), cmd("OBJECT", "ENCODING", "zero"),
 		cmd("CONFIG", "SET", "zset-max-listpack-entries", "128"), cmd("ZADD", "zero", "2", "b"), cmd("OBJECT", "ENCODING", "zero"),
 		cmd("ZADD", "back", "1", "a"), cmd("OBJECT", "ENCODING", "back"),
