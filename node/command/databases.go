@@ -76,7 +76,11 @@ func cmdFlushAll(c *Ctx) {
 	if _, ok := flushAsync(c); !ok {
 		return
 	}
-	c.Dirty(c.DB.FlushAll() + 1)
+	n := c.DB.FlushAll()
+	if c.Env.AfterFlushAll != nil && c.Env.AfterFlushAll() {
+		n = 0 // the save reset the dirty counter; FLUSHALL itself counts one
+	}
+	c.Dirty(n + 1)
 	c.Rewrite(c.Argv...)
 	c.W.OK()
 }

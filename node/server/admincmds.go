@@ -25,7 +25,6 @@ func (s *Server) registerAdminCommands() {
 	t.Register("config|help", func(c *command.Ctx) { command.ReplyHelp(c, configHelp) })
 	t.Register("shutdown", s.cmdShutdown)
 	t.Register("time", cmdTime)
-	t.Register("lastsave", func(c *command.Ctx) { c.W.Int(s.lastSaveUnix.Load()) })
 	t.Register("slowlog|get", s.cmdSlowlogGet)
 	t.Register("slowlog|len", func(c *command.Ctx) { c.W.Int(int64(s.slowlog.len())) })
 	t.Register("slowlog|reset", func(c *command.Ctx) { s.slowlog.reset(); c.W.OK() })
@@ -36,6 +35,7 @@ func (s *Server) registerAdminCommands() {
 	t.Register("debug", s.cmdDebug)
 	t.Register("info", s.cmdInfo)
 	s.registerACLCommands()
+	s.registerPersistenceCommands()
 }
 
 var configHelp = []string{
@@ -123,14 +123,16 @@ func (s *Server) resetStats() {
 // cmdShutdown implements SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT].
 func (s *Server) cmdShutdown(c *command.Ctx) {
 	abort := false
-	save, nosave := false, false
+	save, nosave, force := false, false, false
 	for _, a := range c.Argv[1:] {
 		switch {
 		case command.Is(a, "nosave"):
 			nosave = true
 		case command.Is(a, "save"):
 			save = true
-		case command.Is(a, "now"), command.Is(a, "force"):
+		case command.Is(a, "now"):
+		case command.Is(a, "force"):
+			force = true
 		case command.Is(a, "abort"):
 			abort = true
 		default:
@@ -146,9 +148,9 @@ func (s *Server) cmdShutdown(c *command.Ctx) {
 		c.Error("ERR No shutdown in progress.")
 		return
 	}
-	if save || (!nosave && len(s.cfg.SavePoints()) > 0) {
-		// Snapshots arrive with persistence; until then a shutdown cannot save.
-		s.log.Warningf("RDB snapshots are not available on this server yet: shutting down without saving")
+	if err := s.prepareForShutdown(save, nosave, force); err != nil {
+		c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
 	}
 	s.log.Warningf("User requested shutdown...")
 	client0(c).closeAfterReply = true
@@ -238,6 +240,8 @@ func (s *Server) cmdDebug(c *command.Ctx) {
 		syscall.Kill(os.Getpid(), syscall.SIGSEGV)
 		time.Sleep(time.Second)
 		os.Exit(139)
+	case sub == "reload":
+		s.debugReload(c)
 	case sub == "set-active-expire" && n == 3:
 		on := string(c.Argv[2]) != "0"
 		s.ks.SetActiveExpiry(on)
@@ -287,6 +291,19 @@ var debugHelp = []string{
 	"    it is used instead of the 'key' prefix. These are not propagated to",
 	"    replicas. Cluster slots are not respected so keys not belonging to the",
 	"    current node can be created in cluster mode.",
+	"RELOAD [option ...]",
+	"    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+	"    * MERGE: conflicting keys will be loaded from RDB.",
+	"    * NOFLUSH: the existing database will not be removed before load, but",
+	"      conflicting keys will generate an exception and kill the server.",
+	"    * NOSAVE: the database will be loaded from an existing RDB file.",
+	"    Examples:",
+	"    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+	"      the database.",
+	"    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+	"      existing RDB file.",
+	"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+	"      file to the database.",
 	"SEGFAULT",
 	"    Crash the server with sigsegv.",
 	"SET-ACTIVE-EXPIRE <0|1>",

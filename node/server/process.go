@@ -58,6 +58,14 @@ func (s *Server) processCommand(c *client, argv [][]byte) {
 			return
 		}
 	}
+	// A busy script holds every shard: refuse before waiting for one (processCommand's
+	// isInsideYieldingLongCommand check).
+	if s.scripting.busy.Load() {
+		if msg := s.scriptBusyRefusal(cmd, argv); msg != "" {
+			s.reject(c, cmd, msg)
+			return
+		}
+	}
 	if s.pause.blocks(cmd) {
 		s.pause.wait(cmd, s.shutdownCh)
 		c.clock = s.monoNow()

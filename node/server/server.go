@@ -122,6 +122,12 @@ type Server struct {
 	// panics counts handler panics recovered by connections (a bug each time).
 	panics atomic.Int64
 
+	// scripting is the Lua engine and script cache (see scripting.go).
+	scripting *scripting
+
+	// persist is the persistence state (see persistence.go).
+	persist persistState
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 	connWG       sync.WaitGroup
@@ -151,6 +157,8 @@ func New(cfg *config.Config, log *logging.Logger) (*Server, error) {
 	s.env.ClusterEnabled = cfg.Bool("cluster-enabled")
 	command.RegisterData(s.table)
 	s.registerServerCommands()
+	s.scripting = newScripting()
+	s.registerScriptingCommands()
 	for _, rn := range cfg.RenamedCommands() {
 		if err := s.table.Rename(rn[0], rn[1]); err != nil {
 			return nil, fmt.Errorf("rename-command %s: %w", rn[0], err)
@@ -166,6 +174,7 @@ func New(cfg *config.Config, log *logging.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.lastSaveUnix.Store(time.Now().Unix())
+	s.initPersistence()
 	return s, nil
 }
 
@@ -190,6 +199,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	for _, d := range s.cfg.Inert() {
 		s.log.Warningf("Directive '%s' is accepted but has no effect yet on this server", d)
+	}
+	if err := s.loadDataFromDisk(); err != nil {
+		return err
 	}
 	if err := s.listen(); err != nil {
 		return err
@@ -224,6 +236,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.Shutdown()
 	case <-s.shutdownCh:
 	}
+	s.abandonScript() // a script looping forever must not hold the connection open
 	s.closeListeners()
 	s.closeClients()
 	s.connWG.Wait()
@@ -237,6 +250,10 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) ShutdownOnSignal(name string) {
 	s.log.Warningf("Received %s scheduling shutdown...", name)
 	s.log.Warningf("User requested shutdown...")
+	if err := s.prepareForShutdown(false, false, false); err != nil {
+		s.log.Warningf("SIGTERM received but errors trying to shut down the server, check the logs for more information")
+		return
+	}
 	s.Shutdown()
 }
 
@@ -381,6 +398,7 @@ func (s *Server) cron(ctx context.Context) {
 			s.ks.ActiveExpireCycle(now.UnixMilli(), budget)
 			s.stats.sample(now)
 			s.closeTimedOutClients(now)
+			s.persistenceCron(now)
 		}
 	}
 }

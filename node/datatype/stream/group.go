@@ -333,9 +333,10 @@ func claimArgs(key string, g *Group, id ID, n *nack) [][]byte {
 }
 
 // SetIDPropagation is the XGROUP SETID Redis propagates after NOACK reads or XCLAIM
-// LASTID (streamPropagateGroupID).
+// LASTID (streamPropagateGroupID), with the group's entries-read counter.
 func (g *Group) SetIDPropagation(key string) [][]byte {
-	return [][]byte{[]byte("XGROUP"), []byte("SETID"), []byte(key), []byte(g.Name), g.lastID.Append(nil)}
+	return [][]byte{[]byte("XGROUP"), []byte("SETID"), []byte(key), []byte(g.Name), g.lastID.Append(nil),
+		[]byte("ENTRIESREAD"), strconv.AppendInt(nil, g.entriesRead, 10)}
 }
 
 // --- XACK ---

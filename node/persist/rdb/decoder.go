@@ -70,6 +70,20 @@ func (d *Decoder) ResizeHint() (keys, expires uint64) { return d.dbSize, d.expSi
 // rather than failing (rdbLoadObject's RDB_LOAD_ERR_EMPTY_KEY); Next skips them too.
 func (d *Decoder) EmptyKeysSkipped() int { return d.skipped }
 
+// Offset returns the number of input bytes consumed so far.
+func (d *Decoder) Offset() int64 { return d.r.offset() }
+
+// Rest returns the input that follows the RDB file, once Next has returned io.EOF: the
+// bytes the decoder read ahead and what is left of the source. An AOF with an RDB
+// preamble continues there with its commands.
+func (d *Decoder) Rest() io.Reader {
+	ahead := bytes.NewReader(d.r.buf[d.r.pos:])
+	if d.r.src == nil {
+		return ahead
+	}
+	return io.MultiReader(ahead, d.r.src)
+}
+
 // Next returns the next key. After the last key it checks the trailer's checksum and
 // returns io.EOF.
 func (d *Decoder) Next() (*Entry, error) {

@@ -153,13 +153,15 @@ func (w *writer) writeUint64LE(v uint64) {
 
 // crcWriter keeps the CRC64 of everything written through it.
 type crcWriter struct {
-	w   io.Writer
-	crc uint64
+	w       io.Writer
+	crc     uint64
+	written int64
 }
 
 func (c *crcWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.crc = CRC64(c.crc, p[:n])
+	c.written += int64(n)
 	return n, err
 }
 
@@ -314,21 +316,81 @@ func (e *Encoder) WriteEntry(ent *Entry) error {
 		e.w.writeLen(uint64(ent.DB))
 		e.db = ent.DB
 	}
+	e.w.writeKeyValue(t, ent)
+	return e.w.err
+}
+
+// writeKeyValue writes a key's metadata opcodes, its object type, name and value: what
+// follows the database selection (rdbSaveKeyValuePair).
+func (w *writer) writeKeyValue(t byte, ent *Entry) {
 	if ent.ExpireAt != 0 {
-		e.w.writeByte(opExpireTimeMs)
-		e.w.writeUint64LE(uint64(ent.ExpireAt))
+		w.writeByte(opExpireTimeMs)
+		w.writeUint64LE(uint64(ent.ExpireAt))
 	}
 	if ent.HasIdle {
-		e.w.writeByte(opIdle)
-		e.w.writeLen(ent.Idle)
+		w.writeByte(opIdle)
+		w.writeLen(ent.Idle)
 	}
 	if ent.HasFreq {
-		e.w.writeRaw([]byte{opFreq, ent.Freq})
+		w.writeRaw([]byte{opFreq, ent.Freq})
 	}
-	e.w.writeByte(t)
-	e.w.writeString(ent.Key)
-	e.w.writeValue(t, &ent.Value)
+	w.writeByte(t)
+	w.writeString(ent.Key)
+	w.writeValue(t, &ent.Value)
+}
+
+// AppendEntry appends to dst the bytes WriteEntry would write for ent, without any
+// database selection: for writers that encode keys apart from the file they end up in
+// (a snapshot taken slot by slot) and pass them on with Encoder.WriteEncoded. A value
+// that cannot be written is an error and dst is returned unchanged. ent.DB is ignored.
+func AppendEntry(dst []byte, ent *Entry, opts Options) ([]byte, error) {
+	t, err := objectType(&ent.Value, &opts)
+	if err != nil {
+		return dst, fmt.Errorf("rdb: key %q: %w", ent.Key, err)
+	}
+	s := sliceSink{b: dst}
+	w := writer{out: &s, opts: opts}
+	w.writeKeyValue(t, ent)
+	return s.b, nil
+}
+
+// sliceSink is a byteSink appending to a slice; it never fails.
+type sliceSink struct{ b []byte }
+
+func (s *sliceSink) Write(p []byte) (int, error) {
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+func (s *sliceSink) WriteByte(c byte) error {
+	s.b = append(s.b, c)
+	return nil
+}
+
+// WriteEncoded writes keys already encoded by AppendEntry into the database the last
+// SelectDB chose.
+func (e *Encoder) WriteEncoded(p []byte) error {
+	if err := e.begin(); err != nil {
+		return err
+	}
+	if e.db < 0 {
+		return errors.New("rdb: encoded keys written before SelectDB")
+	}
+	e.w.writeRaw(p)
 	return e.w.err
+}
+
+// Written returns the number of bytes passed to the underlying writer so far (buffered
+// bytes not included).
+func (e *Encoder) Written() int64 { return e.cw.written }
+
+// Flush writes out the buffered bytes, so a caller can sync the file in steps
+// (rdb-save-incremental-fsync).
+func (e *Encoder) Flush() error {
+	if e.w.err != nil {
+		return e.w.err
+	}
+	return e.bw.Flush()
 }
 
 // Close writes the EOF opcode and the checksum trailer and flushes. It does not close the
@@ -351,6 +413,7 @@ func (e *Encoder) Close() error {
 	}
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], sum)
-	_, err := e.cw.w.Write(b[:])
+	n, err := e.cw.w.Write(b[:])
+	e.cw.written += int64(n)
 	return err
 }
