@@ -272,7 +272,8 @@ func durationOr(d, def time.Duration) time.Duration {
 // interspersed lists the commands whose flags may follow their addresses, as redis-cli
 // allows (`check host:port --search-multiple-owners`). Commands that pass arguments through
 // to Redis (call) are not in it: "-1" there is data.
-var interspersed = map[string]bool{"create": true, "check": true, "info": true, "fix": true}
+var interspersed = map[string]bool{"create": true, "check": true, "info": true, "fix": true,
+	"add-node": true, "del-node": true, "failover": true, "set-timeout": true, "import": true, "backup": true}
 
 // moveFlagsFirst rewrites args so that the flags of an interspersed command come before its
 // positional arguments, which is where urfave/cli stops parsing flags. Arguments after "--"
