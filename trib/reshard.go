@@ -457,6 +457,8 @@ type mover struct {
 	moves   []planner.Move
 	start   time.Time
 	timeout time.Duration // MIGRATE's
+	// move moves one slot: moveOne, replaced in the scheduler's tests.
+	move func(context.Context, planner.Move) (int, error)
 
 	mu       sync.Mutex // guards everything below
 	wake     *sync.Cond
@@ -475,6 +477,7 @@ func newMover(c *Cluster, moves []planner.Move, opts SlotMoveOptions) (*mover, e
 	m := &mover{c: c, opts: opts, pool: newConnPool(c.Opts), byID: map[string]*Node{}, moves: moves,
 		queues: map[pairKey][]int{}, busy: map[pairKey]bool{}, done: make([]bool, len(moves)), openSlot: -1}
 	m.wake = sync.NewCond(&m.mu)
+	m.move = m.moveOne
 	m.timeout = opts.Timeout
 	if m.timeout <= 0 {
 		m.timeout = c.Opts.timeout()
@@ -528,11 +531,11 @@ func (m *mover) run(ctx context.Context) (*MoveResult, error) {
 		go func() {
 			defer wg.Done()
 			for {
-				i, ok := m.take()
+				i, ok := m.take(ctx)
 				if !ok {
 					return
 				}
-				n, err := m.moveOne(work, m.moves[i])
+				n, err := m.move(work, m.moves[i])
 				m.finish(i, n, err)
 			}
 		}()
@@ -555,12 +558,15 @@ func (m *mover) run(ctx context.Context) (*MoveResult, error) {
 }
 
 // take waits for a move whose source/target pair has no slot in flight and claims the pair;
-// false when no move is left to start (all taken, stopping, or failed).
-func (m *mover) take() (int, bool) {
+// false when no move is left to start (all taken, stopping, or failed). ctx is checked here
+// as well as through the AfterFunc in run, which only wakes waiters: the AfterFunc runs in
+// its own goroutine, so without the check a worker could start another slot after the
+// cancellation.
+func (m *mover) take(ctx context.Context) (int, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for {
-		if m.stopping || m.firstErr != nil {
+		if m.stopping || m.firstErr != nil || ctx.Err() != nil {
 			return 0, false
 		}
 		left := false
