@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/node/nodetest"
+	"github.com/clusterctl/clusterctl/node/persist/internal/rdbtest"
 	"github.com/clusterctl/clusterctl/node/persist/rdb"
-	"github.com/clusterctl/clusterctl/node/persist/rdb/internal/rdbtest"
 )
 
 // These tests check our files and payloads against the real redis-server 7.0 and

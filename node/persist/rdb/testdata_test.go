@@ -10,8 +10,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/node/persist/internal/rdbtest"
 	"github.com/clusterctl/clusterctl/node/persist/rdb"
-	"github.com/clusterctl/clusterctl/node/persist/rdb/internal/rdbtest"
 )
 
 // The files under testdata were written by redis-server 7.0 (testdata/make-rdb.sh) along

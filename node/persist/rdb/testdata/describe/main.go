@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/clusterctl/clusterctl/node/persist/rdb/internal/rdbtest"
+	"github.com/clusterctl/clusterctl/node/persist/internal/rdbtest"
 )
 
 func main() {
