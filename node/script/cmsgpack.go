@@ -340,4 +340,3 @@ func (d *msgpackDecoder) table(n int, isMap bool, level int) lua.LValue {
 	}
 	return t
 }
-
