@@ -26,6 +26,8 @@ const (
 	flagReplySkipNext             // reply SKIP: the next command's reply is dropped
 	flagReplySkip                 // the current command's reply is dropped
 	flagNoTouch
+	flagMaster  // M: the master's stream, applied on a replica
+	flagReplica // S: a replica this node feeds
 )
 
 // client is one connection. Its goroutine owns the reader, the writer and the command
@@ -71,6 +73,9 @@ type client struct {
 	// closeAfterReply makes the loop close the connection once the reply is flushed
 	// (QUIT).
 	closeAfterReply bool
+	// woff is the replication offset after the client's last write, which WAIT
+	// waits for the replicas to acknowledge.
+	woff int64
 }
 
 // ID implements command.Conn.
@@ -206,6 +211,9 @@ func (s *Server) unlinkClient(c *client) {
 	s.clientsMu.Unlock()
 	if c.hasFlag(flagMonitor) {
 		s.removeMonitor(c)
+	}
+	if c.hasFlag(flagReplica) {
+		s.forgetLink(c)
 	}
 }
 
@@ -349,7 +357,7 @@ func (s *Server) closeTimedOutClients(now time.Time) {
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()
 	for _, c := range s.clients {
-		if c.hasFlag(flagMonitor) {
+		if c.hasFlag(flagReplica | flagMaster | flagMonitor) {
 			continue
 		}
 		if c.lastInteraction.Load() < limit {

@@ -233,6 +233,12 @@ func (s *Server) clientInfo(cl *client) string {
 	if cl.hasFlag(flagMonitor) {
 		flags += "O"
 	}
+	if cl.hasFlag(flagReplica) {
+		flags += "S"
+	}
+	if cl.hasFlag(flagMaster) {
+		flags += "M"
+	}
 	if cl.hasFlag(flagNoEvict) {
 		flags += "e"
 	}
@@ -297,7 +303,13 @@ func sortClients(cs []*client) {
 
 // clientType returns the CLIENT LIST/KILL TYPE of a client.
 func clientType(cl *client) string {
-	return "normal" // replicas, masters and pubsub clients come with later features
+	switch {
+	case cl.hasFlag(flagMaster):
+		return "master"
+	case cl.hasFlag(flagReplica):
+		return "replica"
+	}
+	return "normal" // pubsub clients come with later features
 }
 
 func validClientType(t string) bool {

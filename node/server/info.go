@@ -222,9 +222,9 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "instantaneous_input_repl_kbps", "0.00")
 	field(b, "instantaneous_output_repl_kbps", "0.00")
 	field(b, "rejected_connections", s.stats.rejectedConnections.Load())
-	field(b, "sync_full", 0)
-	field(b, "sync_partial_ok", 0)
-	field(b, "sync_partial_err", 0)
+	field(b, "sync_full", s.repl.master.SyncFull.Load())
+	field(b, "sync_partial_ok", s.repl.master.SyncPartialOK.Load())
+	field(b, "sync_partial_err", s.repl.master.SyncPartialErr.Load())
 	field(b, "expired_keys", ks.Expired)
 	field(b, "expired_stale_perc", "0.00")
 	field(b, "expired_time_cap_reached_count", 0)
@@ -260,20 +260,6 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "io_threaded_writes_processed", 0)
 	field(b, "reply_buffer_shrinks", 0)
 	field(b, "reply_buffer_expands", 0)
-}
-
-func (s *Server) infoReplication(b *strings.Builder) {
-	field(b, "role", "master")
-	field(b, "connected_slaves", 0)
-	field(b, "master_failover_state", "no-failover")
-	field(b, "master_replid", s.runID)
-	field(b, "master_replid2", strings.Repeat("0", 40))
-	field(b, "master_repl_offset", 0)
-	field(b, "second_repl_offset", -1)
-	field(b, "repl_backlog_active", 0)
-	field(b, "repl_backlog_size", s.cfg.Int("repl-backlog-size"))
-	field(b, "repl_backlog_first_byte_offset", 0)
-	field(b, "repl_backlog_histlen", 0)
 }
 
 func (s *Server) infoCPU(b *strings.Builder) {

@@ -58,6 +58,10 @@ func (s *Server) processCommand(c *client, argv [][]byte) {
 			return
 		}
 	}
+	if msg := s.replRefusal(c, cmd); msg != "" {
+		s.reject(c, cmd, msg)
+		return
+	}
 	// A busy script holds every shard: refuse before waiting for one (processCommand's
 	// isInsideYieldingLongCommand check).
 	if s.scripting.busy.Load() {
@@ -100,6 +104,9 @@ func (s *Server) call(c *client, cmd *command.Command, argv [][]byte) {
 		s.ks.Stream().Commit(&ctx.Effects)
 	}
 	c.db.Store(int32(ctx.DB.Index))
+	if len(ctx.Effects.Ops) > 0 {
+		c.woff = s.repl.master.Offset() // what WAIT waits for
+	}
 	end := s.monoNow()
 	c.clock = end
 	usec := (end - start) / 1000

@@ -128,6 +128,9 @@ type Server struct {
 	// persist is the persistence state (see persistence.go).
 	persist persistState
 
+	// repl is the replication state (see replication.go).
+	repl replicationState
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 	connWG       sync.WaitGroup
@@ -157,6 +160,7 @@ func New(cfg *config.Config, log *logging.Logger) (*Server, error) {
 	s.env.ClusterEnabled = cfg.Bool("cluster-enabled")
 	command.RegisterData(s.table)
 	s.registerServerCommands()
+	s.registerReplicationCommands()
 	s.scripting = newScripting()
 	s.registerScriptingCommands()
 	for _, rn := range cfg.RenamedCommands() {
@@ -175,6 +179,7 @@ func New(cfg *config.Config, log *logging.Logger) (*Server, error) {
 	}
 	s.lastSaveUnix.Store(time.Now().Unix())
 	s.initPersistence()
+	s.initReplication()
 	return s, nil
 }
 
@@ -214,6 +219,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Noticef("PID: %d", os.Getpid())
 	s.log.Warningf("Server initialized")
 	s.log.Noticef("Ready to accept connections")
+	s.startReplication()
 
 	cronCtx, stopCron := context.WithCancel(context.Background())
 	cronDone := make(chan struct{})
@@ -238,6 +244,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.abandonScript() // a script looping forever must not hold the connection open
 	s.closeListeners()
+	s.stopReplication()
 	s.closeClients()
 	s.connWG.Wait()
 	stopCron()
@@ -395,10 +402,13 @@ func (s *Server) cron(ctx context.Context) {
 			}
 			// A slow cycle may use 25% of one core per cron tick (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
 			budget := time.Second / time.Duration(hz) / 4
-			s.ks.ActiveExpireCycle(now.UnixMilli(), budget)
+			if s.repl.replica.Load() == nil { // a replica's keys expire by its master's DELs
+				s.ks.ActiveExpireCycle(now.UnixMilli(), budget)
+			}
 			s.stats.sample(now)
 			s.closeTimedOutClients(now)
 			s.persistenceCron(now)
+			s.replicationCron(now)
 		}
 	}
 }
