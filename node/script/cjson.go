@@ -594,14 +594,14 @@ func (d *jsonDecoder) stringToken() jsonToken {
 		case 'u':
 			r, n := d.unicodeEscape(d.pos)
 			if n == 0 {
-				return jsonToken{kind: tError, index: start, err: "invalid unicode escape code"}
+				return jsonToken{kind: tError, index: d.pos, err: "invalid unicode escape code"}
 			}
 			var buf [4]byte
 			b.Write(buf[:utf8.EncodeRune(buf[:], r)])
 			d.pos += n
 			continue
 		default:
-			return jsonToken{kind: tError, index: start, err: "invalid escape code"}
+			return jsonToken{kind: tError, index: d.pos, err: "invalid escape code"}
 		}
 		d.pos += 2
 	}

@@ -134,21 +134,66 @@ func compileChunk(src, name string) (*lua.FunctionProto, error) {
 }
 
 // syntaxErrorText rewrites gopher-lua's parse error ("user_script line:1(column:8) near
-// '+':   syntax error") in the C Lua's shape ("user_script:1: syntax error near '+'").
+// '+':   syntax error") in the C Lua 5.1 shape ("user_script:1: unexpected symbol near '+'").
+// gopher-lua's grammar reports every parse failure as "syntax error"; Lua's most common
+// wording for it, "unexpected symbol", is used. Lexer errors keep Lua's own texts.
 func syntaxErrorText(err error, name, src string) string {
 	var pe *parse.Error
 	if errors.As(err, &pe) {
 		text := strings.TrimSpace(pe.Message)
-		if pe.Pos.Line == parse.EOF {
-			return fmt.Sprintf("%s:%d: %s near <eof>", name, strings.Count(src, "\n")+1, text)
+		line, near := pe.Pos.Line, "'"+pe.Token+"'"
+		switch text {
+		case "syntax error":
+			text = "unexpected symbol"
+		case "unterminated string":
+			text = "unfinished string"
+			// The scanner has consumed the newline that ended the string; Lua reports the
+			// line the string is on, and names the token with its opening quote.
+			if line != parse.EOF {
+				line--
+				near = "'" + openingQuote(src, line, pe.Token) + pe.Token + "'"
+			}
+		case "unterminated multiline string":
+			text = "unfinished long string"
 		}
-		return fmt.Sprintf("%s:%d: %s near '%s'", name, pe.Pos.Line, text, pe.Token)
+		if line == parse.EOF {
+			line, near = strings.Count(src, "\n")+1, "'<eof>'"
+		}
+		return fmt.Sprintf("%s:%d: %s near %s", name, line, text, near)
 	}
 	var ce *lua.CompileError
 	if errors.As(err, &ce) {
 		return fmt.Sprintf("%s:%d: %s", name, ce.Line, ce.Message)
 	}
 	return name + ": " + strings.TrimSpace(err.Error())
+}
+
+// openingQuote finds the quote that opened the unfinished string tok at the end of line
+// (1-based) of src; Lua 5.1 shows it as part of the token.
+func openingQuote(src string, line int, tok string) string {
+	// Lines end at \n, \r, \r\n or \n\r, as both Lua scanners count them.
+	var lines []string
+	for start, i := 0, 0; i <= len(src); i++ {
+		if i == len(src) {
+			lines = append(lines, src[start:])
+			break
+		}
+		if c := src[i]; c == '\n' || c == '\r' {
+			lines = append(lines, src[start:i])
+			if i+1 < len(src) && (src[i+1] == '\n' || src[i+1] == '\r') && src[i+1] != c {
+				i++
+			}
+			start = i + 1
+		}
+	}
+	if line < 1 || line > len(lines) {
+		return "'"
+	}
+	l := lines[line-1]
+	if strings.HasSuffix(l, "\""+tok) && !strings.HasSuffix(l, "'"+tok) {
+		return "\""
+	}
+	return "'"
 }
 
 // ParseShebang reads a "#!lua [flags=a,b]" first line (evalExtractShebangFlags). It returns

@@ -2,6 +2,7 @@ package script
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"time"
 
@@ -85,6 +86,8 @@ func newVM(rng *lrand48) *vm {
 	v.installRedis()
 	v.real.RawSetString("cjson", newCJSON(L))
 	v.real.RawSetString("bit", newBit(L))
+	v.real.RawSetString("struct", newStruct(L))
+	v.real.RawSetString("cmsgpack", newCmsgpack(L))
 	v.errHandler = L.NewFunction(v.handleError)
 	v.real.RawSetString("__redis__err__handler", v.errHandler)
 	v.protect()
@@ -112,6 +115,7 @@ func (v *vm) installBase() {
 	math := v.real.RawGetString("math").(*lua.LTable)
 	math.RawSetString("random", L.NewFunction(v.mathRandom))
 	math.RawSetString("randomseed", L.NewFunction(v.mathRandomseed))
+	wrapStringFormat(L, v.real.RawGetString("string").(*lua.LTable))
 	tbl := v.real.RawGetString("table").(*lua.LTable)
 	for _, name := range []string{"insert", "remove", "sort"} {
 		orig := tbl.RawGetString(name).(*lua.LFunction)
@@ -308,11 +312,26 @@ func (v *vm) pcall(L *lua.LState) int {
 		if msg, ok := t.RawGetString("err").(lua.LString); ok {
 			obj = msg
 		}
+	} else if msg, ok := obj.(lua.LString); ok {
+		obj = lua.LString(luaMessage(string(msg)))
 	}
 	L.SetTop(0)
 	L.Push(lua.LFalse)
 	L.Push(obj)
 	return 2
+}
+
+// argErrorName matches gopher-lua's "bad argument #1 to rep (", whose function name C Lua
+// quotes.
+var argErrorName = regexp.MustCompile(`bad argument #(\d+) to ([^ '(][^ (]*) \(`)
+
+// luaMessage puts a runtime error raised by gopher-lua in C Lua 5.1's words where they
+// differ only in form.
+func luaMessage(msg string) string {
+	if strings.Contains(msg, "bad argument #") {
+		msg = argErrorName.ReplaceAllString(msg, "bad argument #$1 to '$2' (")
+	}
+	return msg
 }
 
 // killed reports whether the running script was asked to stop.
@@ -345,7 +364,7 @@ func (v *vm) handleError(L *lua.LState) int {
 			t = tbl
 		} else {
 			t = L.NewTable()
-			t.RawSetString("err", lua.LString("ERR "+luaToString(e)))
+			t.RawSetString("err", lua.LString("ERR "+luaMessage(luaToString(e))))
 		}
 	}
 	for level := 1; level <= 2; level++ {

@@ -74,6 +74,10 @@ func (s *Server) registerPersistenceCommands() {
 	t.Register("save", s.cmdSave)
 	t.Register("bgsave", s.cmdBgsave)
 	t.Register("lastsave", func(c *command.Ctx) { c.W.Int(s.lastSaveUnix.Load()) })
+	t.Register("dump", command.NewDump(s.rdbOptions))
+	restore := command.NewRestore(s.loadLimits)
+	t.Register("restore", restore)
+	t.Register("restore-asking", restore)
 	s.env.AfterFlushAll = s.afterFlushAll
 }
 
