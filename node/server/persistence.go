@@ -62,11 +62,14 @@ type persistState struct {
 
 	// shuttingDown stops save points and scheduled saves once the final save began.
 	shuttingDown bool
+
+	aof aofFields
 }
 
 func (s *Server) initPersistence() {
 	s.persist.lastBgsaveOK = true
 	s.persist.lastBgsaveSeconds = -1
+	s.initAOF()
 }
 
 func (s *Server) registerPersistenceCommands() {
@@ -78,6 +81,7 @@ func (s *Server) registerPersistenceCommands() {
 	restore := command.NewRestore(s.loadLimits)
 	t.Register("restore", restore)
 	t.Register("restore-asking", restore)
+	t.Register("bgrewriteaof", s.cmdBgrewriteaof)
 	s.env.AfterFlushAll = s.afterFlushAll
 }
 
@@ -227,11 +231,13 @@ func (s *Server) startBgsaveLocked() error {
 	p.cancelled = false
 	p.saves++
 	p.keysProcessed.Store(0)
-	p.keysTotal.Store(s.totalKeys())
 	done := p.childDone
 	s.log.Noticef("Background saving started")
 	go func() {
 		defer close(done)
+		// Counted here, not under p.mu: counting locks shards, and a command holding
+		// shards (FLUSHALL) may be waiting for p.mu.
+		p.keysTotal.Store(s.totalKeys())
 		_, err := snapshot.Save(ctx, s.ks, s.rdbPath(), s.snapshotOptions())
 		cancel()
 		s.bgsaveDone(err)
@@ -261,11 +267,19 @@ func (s *Server) bgsaveDone(err error) {
 	}
 }
 
-// cancelChildLocked stops a running BGSAVE (killRDBChild) and waits for it; p.mu is held
-// and released while waiting.
+// cancelBgsaveLocked stops a running BGSAVE (killRDBChild) and waits for it; p.mu is
+// held and released while waiting.
 func (s *Server) cancelBgsaveLocked() {
+	if s.persist.child == childRDB {
+		s.cancelChildLocked()
+	}
+}
+
+// cancelChildLocked stops the running BGSAVE or AOF rewrite and waits for it; p.mu is
+// held and released while waiting.
+func (s *Server) cancelChildLocked() {
 	p := &s.persist
-	if p.child != childRDB {
+	if p.child == childNone {
 		return
 	}
 	p.cancelled = true
@@ -313,6 +327,9 @@ func (s *Server) persistenceCron(now time.Time) {
 	if p.child != childNone || p.shuttingDown {
 		return
 	}
+	if s.aofCronLocked(now) {
+		return
+	}
 	canRetry := p.lastBgsaveOK || now.Sub(p.lastBgsaveTry) > bgsaveRetryDelay
 	if p.bgsaveScheduled && canRetry {
 		s.startBgsaveLocked()
@@ -333,6 +350,18 @@ func (s *Server) persistenceCron(now time.Time) {
 // empty data set; a file that cannot be loaded stops the server from starting rather
 // than serving part of a data set.
 func (s *Server) loadDataFromDisk() error {
+	if s.cfg.Bool("appendonly") {
+		// With the AOF on, it alone is the data set, as in Redis.
+		if err := s.loadAppendOnlyFiles(); err != nil {
+			s.log.Warningf("Fatal error loading the AOF: %v. Exiting.", err)
+			return fmt.Errorf("fatal error loading the append only file: %w", err)
+		}
+		if err := s.openAOFOnStart(); err != nil {
+			s.log.Warningf("%v. Exiting.", err)
+			return err
+		}
+		return nil
+	}
 	start := time.Now()
 	path := s.rdbPath()
 	res, err := snapshot.LoadFile(s.ks, path, snapshot.LoadOptions{
@@ -375,6 +404,7 @@ func (s *Server) prepareForShutdown(save, nosave, force bool) error {
 		s.log.Warningf("There is a child saving an .rdb. Killing it!")
 	}
 	s.cancelBgsaveLocked()
+	s.shutdownAOFLocked()
 	p.shuttingDown = true
 	p.mu.Unlock()
 	if (len(s.cfg.SavePoints()) > 0 && !nosave) || save {
@@ -476,20 +506,4 @@ func (s *Server) infoPersistence(b *strings.Builder) {
 	field(b, "rdb_last_load_keys_expired", p.loadedExpired)
 	field(b, "rdb_last_load_keys_loaded", p.loadedKeys)
 	s.infoAOF(b)
-	field(b, "module_fork_in_progress", 0)
-	field(b, "module_fork_last_cow_size", 0)
-}
-
-// infoAOF writes the aof_* fields of INFO persistence.
-func (s *Server) infoAOF(b *strings.Builder) {
-	field(b, "aof_enabled", 0)
-	field(b, "aof_rewrite_in_progress", 0)
-	field(b, "aof_rewrite_scheduled", 0)
-	field(b, "aof_last_rewrite_time_sec", -1)
-	field(b, "aof_current_rewrite_time_sec", -1)
-	field(b, "aof_last_bgrewrite_status", "ok")
-	field(b, "aof_rewrites", 0)
-	field(b, "aof_rewrites_consecutive_failures", 0)
-	field(b, "aof_last_write_status", "ok")
-	field(b, "aof_last_cow_size", 0)
 }

@@ -48,8 +48,8 @@ func TestDumpRestoreBothWays(t *testing.T) {
 	redis := nodetest.Start(t, nodetest.Redis, nodetest.Options{})
 	ours := nodetest.Start(t, nodetest.Clusterctl, nodetest.Options{})
 	rc, oc := dial(t, redis), dial(t, ours)
-	run(t, rc, fillCommands())
-	run(t, oc, fillCommands())
+	rdbtest.Run(t, rc, rdbtest.FillCommands())
+	rdbtest.Run(t, oc, rdbtest.FillCommands())
 	fromRedis, err := rc.Snapshot(true)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func TestDumpRestoreBothWays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireCoverage(t, fromRedis)
+	rdbtest.RequireCoverage(t, fromRedis)
 
 	// Each server restores the other's payloads into a fresh instance of itself.
 	ours2 := nodetest.Start(t, nodetest.Clusterctl, nodetest.Options{})
@@ -66,8 +66,8 @@ func TestDumpRestoreBothWays(t *testing.T) {
 	oc2, rc2 := dial(t, ours2), dial(t, redis2)
 	restoreAll(t, oc2, fromRedis, "clusterctl")
 	restoreAll(t, rc2, fromOurs, "redis-server")
-	compare(t, snapshotOf(t, oc2, "clusterctl after RESTORE"), withoutDumps(fromRedis), "clusterctl", "redis-server")
-	compare(t, snapshotOf(t, rc2, "redis-server after RESTORE"), withoutDumps(fromOurs), "redis-server", "clusterctl")
+	rdbtest.Compare(t, snapshotOf(t, oc2, "clusterctl after RESTORE"), withoutDumps(fromRedis), "clusterctl", "redis-server")
+	rdbtest.Compare(t, snapshotOf(t, rc2, "redis-server after RESTORE"), withoutDumps(fromOurs), "redis-server", "clusterctl")
 }
 
 // TestRestoreRepliesAsRedis runs the same RESTORE and DUMP sequence on both servers and
