@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/node/command"
+	"github.com/clusterctl/clusterctl/node/datatype/hash"
+	"github.com/clusterctl/clusterctl/node/datatype/set"
 	"github.com/clusterctl/clusterctl/node/datatype/stream"
 	"github.com/clusterctl/clusterctl/node/datatype/zset"
 	"github.com/clusterctl/clusterctl/node/keyspace"
@@ -112,6 +114,9 @@ func (s *Server) loadLimits() rdbvalue.Limits {
 	return rdbvalue.Limits{
 		ZSet: zset.Limits{MaxListpackEntries: int(cfg.Int("zset-max-listpack-entries")),
 			MaxListpackValue: int(cfg.Int("zset-max-listpack-value"))},
+		Hash: hash.Limits{MaxListpackEntries: cfg.Int("hash-max-listpack-entries"),
+			MaxListpackValue: cfg.Int("hash-max-listpack-value")},
+		Set: set.Limits{MaxIntsetEntries: cfg.Int("set-max-intset-entries")},
 		Stream: stream.Config{NodeMaxBytes: cfg.Int("stream-node-max-bytes"),
 			NodeMaxEntries: cfg.Int("stream-node-max-entries")},
 	}

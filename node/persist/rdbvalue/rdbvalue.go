@@ -17,7 +17,9 @@ import (
 	"strconv"
 	"unsafe"
 
+	"github.com/clusterctl/clusterctl/node/datatype/hash"
 	"github.com/clusterctl/clusterctl/node/datatype/list"
+	"github.com/clusterctl/clusterctl/node/datatype/set"
 	"github.com/clusterctl/clusterctl/node/datatype/stream"
 	"github.com/clusterctl/clusterctl/node/datatype/zset"
 	"github.com/clusterctl/clusterctl/node/keyspace"
@@ -27,12 +29,14 @@ import (
 // Limits are the redis.conf thresholds that decide a loaded value's encoding.
 type Limits struct {
 	ZSet   zset.Limits
+	Hash   hash.Limits
+	Set    set.Limits
 	Stream stream.Config
 }
 
 // DefaultLimits are redis.conf's defaults.
 func DefaultLimits() Limits {
-	return Limits{ZSet: zset.DefaultLimits, Stream: stream.DefaultConfig}
+	return Limits{ZSet: zset.DefaultLimits, Hash: hash.DefaultLimits, Set: set.DefaultLimits, Stream: stream.DefaultConfig}
 }
 
 // ErrUnsupported is the error for values the node cannot hold: module values, and data
@@ -57,6 +61,34 @@ func FromObject(o *keyspace.Object, scratch []byte) (rdb.Value, error) {
 		v := rdb.Value{Type: rdb.TypeList, List: make([][]byte, 0, l.Len())}
 		l.Each(func(e string) bool {
 			v.List = append(v.List, bytesOf(e))
+			return true
+		})
+		return v, nil
+	case keyspace.TypeHash:
+		h, ok := o.Ptr.(*hash.Hash)
+		if !ok {
+			return rdb.Value{}, fmt.Errorf("hash holds %T", o.Ptr)
+		}
+		v := rdb.Value{Type: rdb.TypeHash, Encoding: rdb.EncodingPlain, Hash: make([]rdb.Field, 0, h.Len())}
+		if h.IsListpack() {
+			v.Encoding = rdb.EncodingCompact
+		}
+		h.Each(func(name, value string) bool {
+			v.Hash = append(v.Hash, rdb.Field{Name: bytesOf(name), Value: bytesOf(value)})
+			return true
+		})
+		return v, nil
+	case keyspace.TypeSet:
+		st, ok := o.Ptr.(*set.Set)
+		if !ok {
+			return rdb.Value{}, fmt.Errorf("set holds %T", o.Ptr)
+		}
+		v := rdb.Value{Type: rdb.TypeSet, Encoding: rdb.EncodingPlain, Set: make([][]byte, 0, st.Len())}
+		if st.IsIntset() {
+			v.Encoding = rdb.EncodingCompact
+		}
+		st.Each(func(m string) bool {
+			v.Set = append(v.Set, bytesOf(m))
 			return true
 		})
 		return v, nil
@@ -141,6 +173,35 @@ func ToObject(v *rdb.Value, lim Limits) (keyspace.Object, error) {
 			elems[i] = string(e)
 		}
 		return keyspace.Object{Type: keyspace.TypeList, Enc: keyspace.EncQuicklist, Ptr: list.New(elems...)}, nil
+	case rdb.TypeHash:
+		// rdbLoadObject: a listpack while the hash has at most hash-max-listpack-entries
+		// fields, none longer than hash-max-listpack-value, whatever the file held.
+		h := hash.New()
+		for _, f := range v.Hash {
+			if h.Set(string(f.Name), string(f.Value), lim.Hash) {
+				return keyspace.Object{}, fmt.Errorf("hash field %q appears twice", f.Name)
+			}
+		}
+		enc := keyspace.EncHashtable
+		if h.IsListpack() {
+			enc = keyspace.EncListpack
+		}
+		return keyspace.Object{Type: keyspace.TypeHash, Enc: enc, Ptr: h}, nil
+	case rdb.TypeSet:
+		// An intset while every member is an integer and there are at most
+		// set-max-intset-entries of them, whatever the file held (Redis 7.0 has no
+		// listpack sets: a 7.2 file's listpack set loads by the same rule).
+		st := set.NewIntset()
+		for _, m := range v.Set {
+			if !st.Add(string(m), lim.Set) {
+				return keyspace.Object{}, fmt.Errorf("set member %q appears twice", m)
+			}
+		}
+		enc := keyspace.EncHashtable
+		if st.IsIntset() {
+			enc = keyspace.EncIntset
+		}
+		return keyspace.Object{Type: keyspace.TypeSet, Enc: enc, Ptr: st}, nil
 	case rdb.TypeZSet:
 		z, err := toZSet(v, lim.ZSet)
 		if err != nil {

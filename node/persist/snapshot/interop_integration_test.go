@@ -2,6 +2,7 @@ package snapshot_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,6 +208,42 @@ func TestCorruptDumpRDBRefusesToStart(t *testing.T) {
 				}
 			}
 			t.Fatalf("the log does not say any of %q after \"Fatal error loading the DB\":\n%s", tc.want, log)
+		})
+	}
+}
+
+// TestWeLoadRedisTestdataFiles starts the server on each dump.rdb that redis-server 7.0
+// wrote under node/persist/rdb/testdata (every type and encoding, LRU and LFU data,
+// compression off) and compares what it serves with what redis-server held.
+func TestWeLoadRedisTestdataFiles(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "rdb", "testdata", "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want rdbtest.Snapshot
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	want.Functions = nil // FUNCTION is not served yet: the libraries are left out on load
+	for i := range want.Keys {
+		want.Keys[i].Dump = ""
+	}
+	for _, name := range []string{"dump.rdb", "dump-lfu.rdb", "dump-nocompress.rdb"} {
+		t.Run(name, func(t *testing.T) {
+			dir := copyFile(t, filepath.Join("..", "rdb", "testdata", name))
+			config := [][2]string{{"rdbchecksum", "yes"}}
+			if name == "dump-lfu.rdb" {
+				config = append(config, [2]string{"maxmemory-policy", "allkeys-lfu"})
+			}
+			ours := nodetest.Start(t, nodetest.Clusterctl, nodetest.Options{Dir: dir, Config: config})
+			oc := dial(t, ours)
+			got := snapshotOf(t, oc, "clusterctl on "+name)
+			rdbtest.Compare(t, got, &want, "clusterctl", "redis-server")
+			// Saving it again gives a file redis-check-rdb accepts.
+			if _, err := oc.Do("SAVE"); err != nil {
+				t.Fatal(err)
+			}
+			checkRDB(t, filepath.Join(dir, "dump.rdb"))
 		})
 	}
 }

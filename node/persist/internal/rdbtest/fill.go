@@ -75,10 +75,35 @@ func FillCommands() [][]string {
 	add("XGROUP", "CREATE", "stream:empty", "grp", "$", "MKSTREAM")
 	expire("stream:trimmed", 5)
 
+	// Hashes: listpack, hashtable by count, hashtable by a long value, binary fields.
+	add("HSET", "hash:listpack", "name", "value", "int", "42", "empty", "", "bin\x00", "\xff")
+	hbig := []string{"HSET", "hash:hashtable"}
+	for i := 0; i < 600; i++ {
+		hbig = append(hbig, fmt.Sprintf("field-%d", i), strconv.Itoa(i*7))
+	}
+	add(hbig...)
+	add("HSET", "hash:longvalue", "f", strings.Repeat("v", 100), "g", "short")
+	add("HINCRBY", "hash:listpack", "counter", "5")
+	expire("hash:hashtable", 8)
+
+	// Sets: intset (including 64-bit and negative), hashtable by a string member, and
+	// hashtable by count.
+	add("SADD", "set:intset", "1", "-5", "300", "70000", "5000000000", "-9223372036854775808")
+	add("SADD", "set:strings", "a", "b", "1", "binary\x00member")
+	sbig := []string{"SADD", "set:bigints"}
+	for i := 0; i < 600; i++ {
+		sbig = append(sbig, strconv.Itoa(i*3))
+	}
+	add(sbig...)
+	add("SREM", "set:intset", "300")
+	expire("set:strings", 9)
+
 	add("SELECT", "3")
 	add("SET", "db3:str", "in database three")
 	add("RPUSH", "db3:list", "x", "y")
 	add("ZADD", "db3:zset", "1", "a")
+	add("HSET", "db3:hash", "f", "v")
+	add("SADD", "db3:set", "x")
 	expire("db3:str", 6)
 
 	add("SELECT", "15")
@@ -110,7 +135,8 @@ func RequireCoverage(t testing.TB, s *Snapshot) {
 		seen[k.Type+"/"+k.Encoding] = true
 	}
 	for _, want := range []string{"string/int", "string/embstr", "string/raw", "list/quicklist",
-		"zset/listpack", "zset/skiplist", "stream/stream"} {
+		"zset/listpack", "zset/skiplist", "stream/stream", "hash/listpack", "hash/hashtable",
+		"set/intset", "set/hashtable"} {
 		if !seen[want] {
 			t.Errorf("the data set has no %s key (it has %v)", want, seen)
 		}
