@@ -92,10 +92,9 @@ func (s *Server) initAOF() {
 // fake client): no connection, replies discarded.
 func (s *Server) aofLoadClient() *client {
 	now := time.Now()
-	c := &client{srv: s, addr: "aof", laddr: "aof", created: now, local: true, gone: make(chan struct{})}
+	c := &client{srv: s, addr: "aof", laddr: "aof", created: now, local: true}
 	c.w = resp.NewWriter(io.Discard)
 	c.proto.Store(2)
-	c.multiLen.Store(-1)
 	c.ctx = command.Ctx{W: c.w, Env: s.env, Conn: c, DB: s.ks.DB(0, now.UnixMilli(), nil)}
 	return c
 }
