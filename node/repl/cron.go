@@ -81,6 +81,7 @@ func (m *Master) checkOutputLimits(l *Link, set Settings, now time.Time) {
 func (m *Master) refreshGoodReplicas() {
 	set := m.settings()
 	if set.MinReplicas == 0 || set.MinReplicasLag == 0 {
+		m.minReplicas.Store(0)
 		return
 	}
 	now := m.clock.Now().UnixMilli()
@@ -92,7 +93,12 @@ func (m *Master) refreshGoodReplicas() {
 		}
 	}
 	m.goodReplicas.Store(good)
+	m.minReplicas.Store(int64(set.MinReplicas))
 }
+
+// RefreshGoodReplicas recounts the good replicas at once, for CONFIG SET of
+// min-replicas-to-write and min-replicas-max-lag.
+func (m *Master) RefreshGoodReplicas() { m.refreshGoodReplicas() }
 
 // GoodReplicas returns min_slaves_good_slaves: the replicas min-replicas-to-write counts.
 func (m *Master) GoodReplicas() int64 { return m.goodReplicas.Load() }
@@ -100,11 +106,8 @@ func (m *Master) GoodReplicas() int64 { return m.goodReplicas.Load() }
 // WriteAllowed reports whether min-replicas-to-write lets a write run: it does unless the
 // setting is on and fewer good replicas than it asks for are connected.
 func (m *Master) WriteAllowed() bool {
-	set := m.settings()
-	if set.MinReplicas == 0 || set.MinReplicasLag == 0 {
-		return true
-	}
-	return m.goodReplicas.Load() >= int64(set.MinReplicas)
+	min := m.minReplicas.Load()
+	return min == 0 || m.goodReplicas.Load() >= min
 }
 
 // Acked counts the replicas that acknowledged at least Redis offset off.

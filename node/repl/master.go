@@ -119,8 +119,9 @@ type Master struct {
 
 	// Statistics (INFO stats).
 	SyncFull, SyncPartialOK, SyncPartialErr atomic.Int64
-	// goodReplicas is repl_good_slaves_count, refreshed by Cron.
-	goodReplicas atomic.Int64
+	// goodReplicas is repl_good_slaves_count and minReplicas min-replicas-to-write (0
+	// when it or min-replicas-max-lag is off), refreshed by Cron: every write reads them.
+	goodReplicas, minReplicas atomic.Int64
 
 	// subMu guards unsubscribe, which stops the effects feed (nil when not subscribed).
 	subMu       sync.Mutex
@@ -487,8 +488,17 @@ func (m *Master) feedFull(l *Link, psync bool) error {
 			return nil
 		}
 	}
+	// One snapshot at a time; the lock is released once the RDB is written, before the
+	// stream is fed.
 	m.syncing.Lock()
-	defer m.syncing.Unlock()
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			m.syncing.Unlock()
+		}
+	}
+	defer unlock()
 	if l.closed.Load() {
 		return nil
 	}
@@ -533,6 +543,7 @@ func (m *Master) feedFull(l *Link, psync bool) error {
 		if err := bw.Flush(); err != nil {
 			return err
 		}
+		unlock()
 		// A replica reading an EOF-marked payload looks for the mark at the end of what
 		// it read, so the stream must not follow in the same packet: it starts once the
 		// replica acknowledges, as in Redis (repl_start_cmd_stream_on_ack).
@@ -557,6 +568,7 @@ func (m *Master) feedFull(l *Link, psync bool) error {
 		if err := bw.Flush(); err != nil {
 			return fmt.Errorf("full sync: write RDB file: %w", err)
 		}
+		unlock()
 		size, err := f.Seek(0, io.SeekCurrent)
 		if err != nil {
 			return err

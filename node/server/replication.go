@@ -50,6 +50,9 @@ func (s *Server) initReplication() {
 		s.repl.master.SetBacklogSize(s.cfg.Int("repl-backlog-size"))
 		return nil
 	})
+	for _, name := range []string{"min-replicas-to-write", "min-replicas-max-lag"} {
+		s.cfg.OnSet(name, func(string) error { s.repl.master.RefreshGoodReplicas(); return nil })
+	}
 }
 
 // startReplication follows the master replicaof names, once the server listens.
