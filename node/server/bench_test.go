@@ -16,7 +16,9 @@ import (
 // newTestServer returns a server that is not listening, for in-process tests.
 func newTestServer(t testing.TB, args ...string) *Server {
 	t.Helper()
-	cfg, err := config.Load("", args)
+	// No save points by default: an in-process server would write dump.rdb into the
+	// package directory when it shuts down. A test's own --save comes later and wins.
+	cfg, err := config.Load("", append([]string{"--save", ""}, args...))
 	if err != nil {
 		t.Fatal(err)
 	}
