@@ -58,6 +58,7 @@ func cmdSetBit(c *Ctx) {
 	if changed {
 		c.Dirty(1)
 	}
+	c.Notify(NotifyString, "setbit", c.Argv[1])
 	c.W.Int(int64(old))
 }
 
@@ -145,8 +146,10 @@ func cmdBitOp(c *Ctx) {
 	if len(res) > 0 {
 		c.DB.Set(dest, keyspace.Object{Type: keyspace.TypeString, Enc: keyspace.EncRaw, Str: res}, false)
 		c.Dirty(1)
+		c.Notify(NotifyString, "set", dest)
 	} else if c.DB.DeleteKey(dest) {
 		c.Dirty(1)
+		c.Notify(NotifyGeneric, "del", dest)
 	}
 	c.W.Int(int64(len(res)))
 }
@@ -180,6 +183,9 @@ func bitfield(c *Ctx, readOnly bool) {
 		c.DB.Modified(e)
 	}
 	c.Dirty(changes)
+	if changes > 0 {
+		c.Notify(NotifyString, "setbit", c.Argv[1])
+	}
 	c.W.ArrayLen(len(results))
 	for _, r := range results {
 		if r.Nil {
@@ -200,7 +206,14 @@ func hllValue(c *Ctx, e *keyspace.Entry) ([]byte, bool) {
 		c.Error(ErrWrongType)
 		return nil, false
 	}
-	return e.Value.AppendString(nil), true
+	// Checked key by key, as isHLLObjectOrReply is called on each key in argument order:
+	// which error a command with several bad keys replies depends on it.
+	v := e.Value.AppendString(nil)
+	if err := hll.Validate(v); err != nil {
+		errReply(c, err)
+		return nil, false
+	}
+	return v, true
 }
 
 func cmdPFAdd(c *Ctx) {
@@ -217,6 +230,7 @@ func cmdPFAdd(c *Ctx) {
 	if changed {
 		storeRaw(c, c.Argv[1], e, newVal)
 		c.Dirty(1)
+		c.Notify(NotifyString, "pfadd", c.Argv[1])
 		c.W.Int(1)
 		return
 	}
@@ -238,12 +252,15 @@ func cmdPFCount(c *Ctx) {
 	vals := make([][]byte, len(keys))
 	entries := make([]*keyspace.Entry, len(keys))
 	for i, key := range keys {
+		var v []byte
+		ok := false
 		if len(keys) == 1 {
 			entries[i] = c.DB.LookupWriteKey(key)
+			v, ok = hllValue(c, entries[i])
 		} else {
 			entries[i] = c.DB.LookupRead(key)
+			v, ok = hllMergeable(c, entries[i])
 		}
-		v, ok := hllValue(c, entries[i])
 		if !ok {
 			return
 		}
@@ -259,23 +276,41 @@ func cmdPFCount(c *Ctx) {
 		// byte-identical values.
 		storeRaw(c, keys[0], entries[0], updates[0])
 		c.Dirty(1)
+		c.SignalModified(keys[0])
 	}
 	c.W.Int(int64(card))
 }
 
+// hllMergeable is hllValue for the keys PFMERGE and a multi-key PFCOUNT merge: Redis
+// merges each key's registers right after checking its type, so a corrupted HyperLogLog
+// is reported before a later key's WRONGTYPE.
+func hllMergeable(c *Ctx, e *keyspace.Entry) ([]byte, bool) {
+	v, ok := hllValue(c, e)
+	if !ok || v == nil {
+		return v, ok
+	}
+	if _, err := hll.Merge(nil, [][]byte{v}, 0); err != nil {
+		errReply(c, err)
+		return nil, false
+	}
+	return v, true
+}
+
 func cmdPFMerge(c *Ctx) {
+	// The destination takes part in the union and is checked first (pfmergeCommand
+	// walks argv[1:]).
+	e := c.DB.LookupWriteKey(c.Argv[1])
+	dst, ok := hllMergeable(c, e)
+	if !ok {
+		return
+	}
 	srcs := make([][]byte, 0, len(c.Argv)-2)
 	for _, key := range c.Argv[2:] {
-		v, ok := hllValue(c, c.DB.LookupRead(key))
+		v, ok := hllMergeable(c, c.DB.LookupRead(key))
 		if !ok {
 			return
 		}
 		srcs = append(srcs, v)
-	}
-	e := c.DB.LookupWriteKey(c.Argv[1])
-	dst, ok := hllValue(c, e)
-	if !ok {
-		return
 	}
 	merged, err := hll.Merge(dst, srcs, int(c.Env.HLLSparseMaxBytes.Load()))
 	if err != nil {
@@ -284,5 +319,6 @@ func cmdPFMerge(c *Ctx) {
 	}
 	storeRaw(c, c.Argv[1], e, merged)
 	c.Dirty(1)
+	c.Notify(NotifyString, "pfadd", c.Argv[1])
 	c.W.OK()
 }

@@ -83,18 +83,47 @@ func (c *Ctx) SignalKeyReadyIn(db int, key []byte) {
 	}
 }
 
-// signalWrittenKeys is the dispatcher's part of signalKeyAsReady: after a command that
-// changed something, every key argument may serve a blocked client. Retrying a client
-// whose key did not become servable costs a lookup and leaves it waiting.
+// signalWrittenKeys is the dispatcher's part of signalModifiedKey and signalKeyAsReady:
+// after a command that changed something, every key its key specs mark as written (RW,
+// OW or RM) is modified for WATCH and may serve a blocked client. Handlers also call
+// Notify where Redis does; this catches the writes that do not notify, so WATCH never
+// misses a change. Retrying a blocked client whose key did not become servable costs a
+// lookup and leaves it waiting.
 func (c *Ctx) signalWrittenKeys() {
-	if c.Env == nil || c.Env.Events == nil || !c.Env.Events.BlockingActive() {
+	ev := c.Env.Events
+	if ev == nil {
 		return
 	}
-	positions, _ := c.Cmd.KeyPositions(c.Argv, c.keyPos)
-	c.keyPos = positions
-	for _, p := range positions {
-		c.Env.Events.KeyReady(c.DB.Index, c.Argv[p])
+	watch, block := ev.WatchActive(), ev.BlockingActive()
+	if !watch && !block {
+		return
 	}
+	for i := range c.Cmd.keySpecs {
+		ks := &c.Cmd.keySpecs[i]
+		if ks.notKey || !specWrites(ks) {
+			continue
+		}
+		positions, _ := ks.positions(c.Argv, c.keyPos[:0])
+		c.keyPos = positions
+		for _, p := range positions {
+			if watch {
+				ev.KeyModified(c.DB.Index, c.Argv[p])
+			}
+			if block {
+				ev.KeyReady(c.DB.Index, c.Argv[p])
+			}
+		}
+	}
+}
+
+// specWrites reports whether a key spec's keys are written (flags RW, OW or RM).
+func specWrites(ks *keySpec) bool {
+	for _, f := range ks.Flags {
+		if f == "RW" || f == "OW" || f == "RM" {
+			return true
+		}
+	}
+	return false
 }
 
 // Timeout units of ParseTimeout.
@@ -150,4 +179,173 @@ func longDoubleMillis(f *big.Float) int64 {
 		return math.MinInt64
 	}
 	return n
+}
+
+// registerBlocking adds the blocking list and sorted set commands.
+func registerBlocking(t *Table) {
+	t.Register("blpop", func(c *Ctx) { blockingPop(c, true) })
+	t.Register("brpop", func(c *Ctx) { blockingPop(c, false) })
+	t.Register("brpoplpush", func(c *Ctx) { blockingMove(c, false, true, 3) })
+	t.Register("blmove", cmdBLMove)
+	t.Register("blmpop", cmdBLMPop)
+	t.Register("bzpopmin", func(c *Ctx) { blockingZPop(c, false) })
+	t.Register("bzpopmax", func(c *Ctx) { blockingZPop(c, true) })
+	t.Register("bzmpop", cmdBZMPop)
+}
+
+// blockOrTimeout blocks the client on keys until deadline; where blocking is denied
+// (MULTI, scripts) it replies as a timeout does, with the null array.
+func blockOrTimeout(c *Ctx, keys [][]byte, t keyspace.Type, deadline int64) {
+	if !c.Block(BlockRequest{Keys: keys, Type: t, Deadline: deadline}) {
+		c.W.NullArray()
+	}
+}
+
+// blockingPop is BLPOP and BRPOP (blockingPopGenericCommand): pop one element from the
+// first non-empty list, replying [key, element] and replicating as LPOP/RPOP key.
+func blockingPop(c *Ctx, head bool) {
+	last := len(c.Argv) - 1
+	deadline, ok := c.ParseTimeout(c.Argv[last], TimeoutSeconds)
+	if !ok {
+		return
+	}
+	keys := c.Argv[1:last]
+	for _, key := range keys {
+		e, l, ok := LookupList(c, key, true)
+		if !ok {
+			return
+		}
+		if l == nil || l.Len() == 0 {
+			continue
+		}
+		elem := ListPop(c, e, l, key, head, 1)[0]
+		c.W.ArrayLen(2)
+		c.W.Bulk(key)
+		c.W.BulkString(elem)
+		if head {
+			c.Rewrite(argLPOP, key)
+		} else {
+			c.Rewrite(argRPOP, key)
+		}
+		return
+	}
+	blockOrTimeout(c, keys, keyspace.TypeList, deadline)
+}
+
+func cmdBLMove(c *Ctx) {
+	from, ok := parseWhere(c, c.Argv[3])
+	if !ok {
+		return
+	}
+	to, ok := parseWhere(c, c.Argv[4])
+	if !ok {
+		return
+	}
+	blockingMove(c, from, to, 5)
+}
+
+var argLMOVE, argRPOPLPUSH = []byte("LMOVE"), []byte("RPOPLPUSH")
+
+// blockingMove is BLMOVE and BRPOPLPUSH (blmoveGenericCommand): they replicate as LMOVE
+// and RPOPLPUSH. Inside MULTI an empty source replies a null bulk string.
+func blockingMove(c *Ctx, fromHead, toHead bool, timeoutIdx int) {
+	deadline, ok := c.ParseTimeout(c.Argv[timeoutIdx], TimeoutSeconds)
+	if !ok {
+		return
+	}
+	src, dst := c.Argv[1], c.Argv[2]
+	e, l, ok := LookupList(c, src, true)
+	if !ok {
+		return
+	}
+	if l == nil || l.Len() == 0 {
+		if !c.Block(BlockRequest{Keys: [][]byte{src}, Type: keyspace.TypeList, Deadline: deadline}) {
+			c.W.Null()
+		}
+		return
+	}
+	elem, ok := ListMove(c, e, l, src, dst, fromHead, toHead)
+	if !ok {
+		return
+	}
+	c.W.BulkString(elem)
+	if timeoutIdx == 3 {
+		c.Rewrite(argRPOPLPUSH, src, dst)
+	} else {
+		c.Rewrite(argLMOVE, src, dst, c.Argv[3], c.Argv[4])
+	}
+}
+
+// cmdBLMPop is BLMPOP timeout numkeys key... LEFT|RIGHT [COUNT count].
+func cmdBLMPop(c *Ctx) {
+	a, ok := ParseMPop(c, 2)
+	if !ok {
+		return
+	}
+	deadline, ok := c.ParseTimeout(c.Argv[1], TimeoutSeconds)
+	if !ok {
+		return
+	}
+	for _, key := range a.Keys {
+		e, l, ok := LookupList(c, key, true)
+		if !ok {
+			return
+		}
+		if l == nil || l.Len() == 0 {
+			continue
+		}
+		n := int(min(a.Count, int64(l.Len())))
+		ReplyPopWithKey(c, key, ListPop(c, e, l, key, a.Head, n))
+		ReplicatePop(c, key, a.Head, n)
+		return
+	}
+	blockOrTimeout(c, a.Keys, keyspace.TypeList, deadline)
+}
+
+// blockingZPop is BZPOPMIN and BZPOPMAX (blockingGenericZpopCommand): [key, member,
+// score] from the first non-empty sorted set, replicated as ZPOPMIN/ZPOPMAX key.
+func blockingZPop(c *Ctx, max bool) {
+	last := len(c.Argv) - 1
+	deadline, ok := c.ParseTimeout(c.Argv[last], TimeoutSeconds)
+	if !ok {
+		return
+	}
+	keys := c.Argv[1:last]
+	if zpopBlocking(c, keys, max, -1) {
+		return
+	}
+	blockOrTimeout(c, keys, keyspace.TypeZSet, deadline)
+}
+
+// cmdBZMPop is BZMPOP timeout numkeys key... MIN|MAX [COUNT count].
+func cmdBZMPop(c *Ctx) {
+	a, ok := parseZMPop(c, 2)
+	if !ok {
+		return
+	}
+	deadline, ok := c.ParseTimeout(c.Argv[1], TimeoutSeconds)
+	if !ok {
+		return
+	}
+	if zpopBlocking(c, a.keys, a.max, a.count) {
+		return
+	}
+	blockOrTimeout(c, a.keys, keyspace.TypeZSet, deadline)
+}
+
+// zpopBlocking serves a blocking sorted-set pop from the first key holding a sorted set,
+// after checking the types of the keys before it; it reports whether it replied (served
+// or WRONGTYPE).
+func zpopBlocking(c *Ctx, keys [][]byte, max bool, count int64) bool {
+	for _, key := range keys {
+		e, ok := lookupKind(c, key, keyspace.TypeZSet, true)
+		if !ok {
+			return true
+		}
+		if e == nil {
+			continue
+		}
+		return zpopReady(c, key, max, count)
+	}
+	return false
 }

@@ -67,6 +67,7 @@ func cmdFlushDB(c *Ctx) {
 		return
 	}
 	c.Dirty(c.DB.Flush())
+	c.SignalDBModified(c.DB.Index)
 	// Propagated even when the database was already empty, as Redis forces it.
 	c.Rewrite(c.Argv...)
 	c.W.OK()
@@ -77,6 +78,7 @@ func cmdFlushAll(c *Ctx) {
 		return
 	}
 	n := c.DB.FlushAll()
+	c.SignalDBModified(-1)
 	if c.Env.AfterFlushAll != nil && c.Env.AfterFlushAll() {
 		n = 0 // the save reset the dirty counter; FLUSHALL itself counts one
 	}

@@ -41,6 +41,7 @@ func cmdDel(c *Ctx) {
 	deleted := 0
 	for _, key := range c.Argv[1:] {
 		if c.DB.DeleteKey(key) {
+			c.Notify(NotifyGeneric, "del", key)
 			deleted++
 		}
 	}
@@ -174,12 +175,14 @@ func expireGeneric(c *Ctx, basetime int64, seconds bool) {
 		// A time already past deletes the key at once; replicas get the deletion.
 		c.DB.Delete(e)
 		c.Dirty(1)
+		c.Notify(NotifyGeneric, "del", c.Argv[1])
 		c.Rewrite(c.expireDeleteCommand(), c.Argv[1])
 		c.W.Int(1)
 		return
 	}
 	c.DB.SetExpire(e, when)
 	c.Dirty(1)
+	c.Notify(NotifyGeneric, "expire", c.Argv[1])
 	c.W.Int(1)
 	// Replicate as PEXPIREAT <absolute ms>, keeping the options.
 	if c.Cmd.Name != "pexpireat" || basetime != 0 || seconds {
@@ -197,6 +200,7 @@ func cmdPersist(c *Ctx) {
 		return
 	}
 	c.Dirty(1)
+	c.Notify(NotifyGeneric, "persist", c.Argv[1])
 	c.W.Int(1)
 }
 
@@ -236,6 +240,8 @@ func renameGeneric(c *Ctx, nx bool) {
 	}
 	moveEntry(&c.DB, e, &c.DB, dst)
 	c.Dirty(1)
+	c.Notify(NotifyGeneric, "rename_from", src)
+	c.Notify(NotifyGeneric, "rename_to", dst)
 	if nx {
 		c.W.Int(1)
 	} else {
@@ -304,6 +310,10 @@ func cmdCopy(c *Ctx) {
 		dst.SetExpire(ne, at)
 	}
 	c.Dirty(1)
+	c.NotifyIn(dstIndex, NotifyGeneric, "copy_to", dstKey)
+	if dstIndex != c.DB.Index {
+		c.SignalKeyReadyIn(dstIndex, dstKey)
+	}
 	c.W.Int(1)
 }
 
@@ -332,6 +342,9 @@ func cmdMove(c *Ctx) {
 	}
 	moveEntry(&c.DB, e, &dst, c.Argv[1])
 	c.Dirty(1)
+	c.Notify(NotifyGeneric, "move_from", c.Argv[1])
+	c.NotifyIn(n, NotifyGeneric, "move_to", c.Argv[1])
+	c.SignalKeyReadyIn(n, c.Argv[1])
 	c.W.Int(1)
 }
 
@@ -458,6 +471,8 @@ func cmdSwapDB(c *Ctx) {
 	}
 	c.DB.SwapDB(int(a), int(b))
 	c.Dirty(1)
+	c.SignalDBModified(int(a))
+	c.SignalDBModified(int(b))
 	c.W.OK()
 }
 

@@ -45,6 +45,9 @@ type Events interface {
 	// BlockingActive reports whether any client is blocked, so that commands skip
 	// signalling readiness when nobody waits.
 	BlockingActive() bool
+	// WatchActive reports whether any client WATCHes a key, so that the dispatcher skips
+	// invalidating the written keys when nobody watches.
+	WatchActive() bool
 }
 
 // Notify records that the command changed key (or, for NotifyKeyMiss, that a read missed

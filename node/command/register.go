@@ -19,4 +19,5 @@ func RegisterData(t *Table) {
 	registerZSets(t)
 	registerStreams(t)
 	registerSort(t)
+	registerBlocking(t)
 }

@@ -196,8 +196,10 @@ func setGeneric(c *Ctx, flags int, key, val, expireArg []byte) {
 	}
 	e := c.DB.SetString(key, val, flags&setKeepTTL != 0)
 	c.Dirty(1)
+	c.Notify(NotifyString, "set", key)
 	if expireArg != nil {
 		c.DB.SetExpire(e, at)
+		c.Notify(NotifyGeneric, "expire", key)
 		if flags&setPXAT == 0 {
 			// Replicas and the AOF get an absolute time, so a late replay expires the key
 			// at the same instant.
@@ -259,6 +261,7 @@ func incrDecr(c *Ctx, incr int64) {
 		c.DB.Modified(e)
 	}
 	c.Dirty(1)
+	c.Notify(NotifyString, "incrby", c.Argv[1])
 	c.W.Int(value)
 }
 
@@ -291,6 +294,7 @@ func cmdMSet(c *Ctx) {
 	}
 	for j := 1; j < len(c.Argv); j += 2 {
 		c.DB.SetString(c.Argv[j], c.Argv[j+1], false)
+		c.Notify(NotifyString, "set", c.Argv[j])
 	}
 	c.Dirty((len(c.Argv) - 1) / 2)
 	c.W.OK()

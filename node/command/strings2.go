@@ -26,6 +26,7 @@ func cmdSetNX(c *Ctx) {
 	}
 	c.DB.SetString(c.Argv[1], c.Argv[2], false)
 	c.Dirty(1)
+	c.Notify(NotifyString, "set", c.Argv[1])
 	c.W.Int(1)
 }
 
@@ -40,6 +41,7 @@ func cmdGetSet(c *Ctx) {
 	}
 	c.DB.SetString(c.Argv[1], c.Argv[2], false)
 	c.Dirty(1)
+	c.Notify(NotifyString, "set", c.Argv[1])
 	// Replicas apply a plain SET: nobody reads the old value there.
 	c.Rewrite(argSET, c.Argv[1], c.Argv[2])
 }
@@ -56,6 +58,7 @@ func cmdGetDel(c *Ctx) {
 	replyString(c, &e.Value)
 	c.DB.Delete(e)
 	c.Dirty(1)
+	c.Notify(NotifyGeneric, "del", c.Argv[1])
 	c.Rewrite(argDEL, c.Argv[1])
 }
 
@@ -85,10 +88,12 @@ func cmdGetEx(c *Ctx) {
 		// An absolute time already past deletes the key, replicated as DEL.
 		c.DB.Delete(e)
 		c.Dirty(1)
+		c.Notify(NotifyGeneric, "del", c.Argv[1])
 		c.Rewrite(c.expireDeleteCommand(), c.Argv[1])
 	case expireArg != nil:
 		c.DB.SetExpire(e, at)
 		c.Dirty(1)
+		c.Notify(NotifyGeneric, "expire", c.Argv[1])
 		if flags&setPXAT == 0 {
 			var buf [24]byte
 			c.Rewrite(argPEXPIREAT, c.Argv[1], strconv.AppendInt(buf[:0], at, 10))
@@ -96,6 +101,7 @@ func cmdGetEx(c *Ctx) {
 	case flags&setPersist != 0:
 		if c.DB.Persist(e) {
 			c.Dirty(1)
+			c.Notify(NotifyGeneric, "persist", c.Argv[1])
 			c.Rewrite(argPERSIST, c.Argv[1])
 		}
 	}
@@ -123,6 +129,7 @@ func cmdMSetNX(c *Ctx) {
 	}
 	for j := 1; j < len(c.Argv); j += 2 {
 		c.DB.SetString(c.Argv[j], c.Argv[j+1], false)
+		c.Notify(NotifyString, "set", c.Argv[j])
 	}
 	c.Dirty((len(c.Argv) - 1) / 2)
 	c.W.Int(1)
@@ -164,6 +171,7 @@ func cmdAppend(c *Ctx) {
 		c.DB.Modified(e)
 	}
 	c.Dirty(1)
+	c.Notify(NotifyString, "append", c.Argv[1])
 	c.W.Int(int64(e.Value.StringLen()))
 }
 
@@ -257,6 +265,7 @@ func cmdIncrByFloat(c *Ctx) {
 		c.DB.Set(c.Argv[1], keyspace.EmbstrObject(out), true)
 	}
 	c.Dirty(1)
+	c.Notify(NotifyString, "incrbyfloat", c.Argv[1])
 	c.W.Bulk(out)
 	// The result, not the increment, is replicated: float formatting on a replica could
 	// differ from ours.
@@ -346,6 +355,7 @@ func cmdSetRange(c *Ctx) {
 	copy(o.Str[offset:], value)
 	c.DB.Modified(e)
 	c.Dirty(1)
+	c.Notify(NotifyString, "setrange", c.Argv[1])
 	c.W.Int(int64(len(o.Str)))
 }
 

@@ -146,6 +146,9 @@ func (db *DB) deleteExpired(sh *shard, sdb *shardDB, e *Entry) {
 	if db.Effects != nil {
 		db.Effects.AddStrings(db.Index, db.ks.expireCommand(), key)
 	}
+	if ev := db.ks.events; ev != nil {
+		ev.KeyExpired(db.Index, key)
+	}
 }
 
 func (ks *Keyspace) expireCommand() string {
@@ -174,6 +177,9 @@ func (db *DB) Add(key []byte, o Object) *Entry {
 	sdb.beforeChange(slot)
 	e, _ := sdb.slotDict(slot).UpsertBytes(key)
 	db.init(sh, sdb, e, slot, o)
+	if ev := db.ks.events; ev != nil {
+		ev.KeyCreated(db.Index, key)
+	}
 	return e
 }
 

@@ -326,6 +326,9 @@ func (ks *Keyspace) evictEntry(sh *shard, sdb *shardDB, db int, e *Entry, fx *ef
 	fx.Reset()
 	fx.AddStrings(db, cmd, key)
 	ks.stream.Commit(fx)
+	if ev := ks.events; ev != nil {
+		ev.KeyEvicted(db, key)
+	}
 	return n
 }
 

@@ -104,6 +104,9 @@ type Keyspace struct {
 	evictMu   sync.Mutex // one eviction pass at a time; see Evict
 	evictPool []evictCandidate
 
+	// events, when set, hears of the changes no command makes (see SetEvents).
+	events KeyEvents
+
 	cronMu     sync.Mutex // guards the active expiry cycle's progress
 	cronDB     int
 	cronShard  int
@@ -130,6 +133,20 @@ func New(numDBs int, stream *effects.Stream) *Keyspace {
 	ks.activeExpiry.Store(true)
 	return ks
 }
+
+// KeyEvents hears of the keyspace's own changes, for keyspace notifications and WATCH:
+// keys deleted because they expired (on access or by the active cycle) or were evicted,
+// and keys created (dbAdd's "new" event). The calls are made with the key's shard
+// locked, so implementations take only locks of their own.
+type KeyEvents interface {
+	KeyExpired(db int, key string)
+	KeyEvicted(db int, key string)
+	KeyCreated(db int, key []byte)
+}
+
+// SetEvents installs the receiver of the keyspace's own events; call it before the
+// keyspace is used.
+func (ks *Keyspace) SetEvents(ev KeyEvents) { ks.events = ev }
 
 // NumDBs returns the number of databases.
 func (ks *Keyspace) NumDBs() int { return ks.numDBs }

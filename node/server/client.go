@@ -26,6 +26,9 @@ const (
 	flagReplySkipNext             // reply SKIP: the next command's reply is dropped
 	flagReplySkip                 // the current command's reply is dropped
 	flagNoTouch
+	flagMulti   // x: between MULTI and EXEC
+	flagBlocked // b: waiting in a blocking command
+	flagPubSub  // P: subscribed to a channel, pattern or shard channel
 	flagMaster  // M: the master's stream, applied on a replica
 	flagReplica // S: a replica this node feeds
 )
@@ -76,6 +79,30 @@ type client struct {
 	// woff is the replication offset after the client's last write, which WAIT
 	// waits for the replicas to acknowledge.
 	woff int64
+
+	// Transaction state (multi.go), owned by the client's goroutine but for dirtyCAS,
+	// set by writers of watched keys, and multiLen, read by CLIENT LIST (-1 outside
+	// MULTI).
+	multi    *multiState
+	multiLen atomic.Int32
+	watched  []watchedKey
+	dirtyCAS atomic.Bool
+
+	// Blocking state (blocking.go): blocked is the client's wait, owned by its
+	// goroutine; blockedNow mirrors it for CLIENT UNBLOCK; closeWatch is the goroutine
+	// noticing a disconnection during the wait.
+	blocked    *blockedClient
+	blockedNow atomic.Pointer[blockedClient]
+	closeWatch chan struct{}
+
+	// Pub/Sub state (pubsub.go): subs is guarded by srv.pubsub.mu, out by mu; the
+	// counters mirror subs for CLIENT LIST; pushing is set once a pusher goroutine
+	// exists; gone is closed when the connection ends, to stop it.
+	subs               subscriptions
+	nsub, npsub, nssub atomic.Int32
+	out                outbox
+	pushing            atomic.Bool
+	gone               chan struct{}
 }
 
 // ID implements command.Conn.
@@ -113,6 +140,7 @@ func (s *Server) newClient(conn net.Conn) *client {
 		addr:    conn.RemoteAddr().String(),
 		laddr:   conn.LocalAddr().String(),
 		created: now,
+		gone:    make(chan struct{}),
 	}
 	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		c.local = ta.IP.IsLoopback()
@@ -120,6 +148,7 @@ func (s *Server) newClient(conn net.Conn) *client {
 	c.r = resp.NewReader(bufio.NewReaderSize(countingReader{conn, &s.stats.netInput}, 16*1024))
 	c.w = resp.NewWriter(countingWriter{conn, &s.stats.netOutput})
 	c.proto.Store(2)
+	c.multiLen.Store(-1)
 	c.lastInteraction.Store(now.UnixMilli())
 	c.ctx = command.Ctx{W: c.w, Env: s.env, Conn: c, DB: s.ks.DB(0, now.UnixMilli(), nil)}
 	if !s.acl.authRequired() {
@@ -215,6 +244,9 @@ func (s *Server) unlinkClient(c *client) {
 	if c.hasFlag(flagReplica) {
 		s.forgetLink(c)
 	}
+	s.unwatchAll(c)
+	s.resetSubscriptions(c)
+	close(c.gone)
 }
 
 // loop reads and executes commands until the connection ends.
@@ -229,6 +261,12 @@ func (c *client) loop() {
 		if err != nil {
 			c.readFailed(err)
 			return
+		}
+		if fromSocket && c.pushing.Load() {
+			// Messages published from now on wait for this batch's replies.
+			c.mu.Lock()
+			c.out.busy = true
+			c.mu.Unlock()
 		}
 		if fromSocket {
 			// A new batch: read the clock. Within a pipeline the end of one command is
@@ -276,11 +314,22 @@ func (c *client) readFailed(err error) {
 
 // flush writes the pending replies; it reports false when the connection is gone.
 func (c *client) flush() bool {
-	if c.w.Buffered() == 0 {
+	pushing := c.pushing.Load()
+	if c.w.Buffered() == 0 && !pushing {
 		return true
 	}
 	c.mu.Lock()
-	err := c.w.Flush()
+	var err error
+	if c.w.Buffered() > 0 {
+		err = c.w.Flush()
+	}
+	if pushing {
+		// Pub/Sub messages queued meanwhile follow the replies (pubsub.go).
+		if err == nil && len(c.out.buf) > 0 {
+			err = c.writeOutboxLocked()
+		}
+		c.out.busy = false
+	}
 	c.mu.Unlock()
 	return err == nil
 }
@@ -357,7 +406,7 @@ func (s *Server) closeTimedOutClients(now time.Time) {
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()
 	for _, c := range s.clients {
-		if c.hasFlag(flagReplica | flagMaster | flagMonitor) {
+		if c.hasFlag(flagReplica | flagMaster | flagMonitor | flagBlocked | flagPubSub) {
 			continue
 		}
 		if c.lastInteraction.Load() < limit {

@@ -171,6 +171,11 @@ func (s *Server) cmdHello(c *command.Ctx) {
 // user needs no password.
 func (s *Server) cmdReset(c *command.Ctx) {
 	cl := client0(c)
+	if cl.multi != nil {
+		s.discardTransaction(cl)
+	}
+	s.unwatchAll(cl)
+	s.resetSubscriptions(cl)
 	cl.proto.Store(2)
 	c.W.Proto = 2
 	c.DB.Index = 0
@@ -239,6 +244,17 @@ func (s *Server) clientInfo(cl *client) string {
 	if cl.hasFlag(flagMaster) {
 		flags += "M"
 	}
+	for _, f := range [...]struct {
+		flag   uint32
+		letter string
+	}{{flagPubSub, "P"}, {flagMulti, "x"}, {flagBlocked, "b"}} {
+		if cl.hasFlag(f.flag) {
+			flags += f.letter
+		}
+	}
+	if cl.dirtyCAS.Load() {
+		flags += "d"
+	}
 	if cl.hasFlag(flagNoEvict) {
 		flags += "e"
 	}
@@ -270,7 +286,7 @@ func (s *Server) clientInfo(cl *client) string {
 	b.WriteString(" idle=" + itoa((now.UnixMilli()-cl.lastInteraction.Load())/1000))
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + itoa(int64(cl.db.Load())))
-	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
+	b.WriteString(" " + s.subscriptionCounts(cl) + " multi=" + itoa(int64(cl.multiLen.Load())))
 	b.WriteString(" qbuf=" + itoa(qbuf))
 	b.WriteString(" qbuf-free=" + itoa(max(16*1024-qbuf, 0)))
 	b.WriteString(" argv-mem=0 multi-mem=0 rbs=16384 rbp=16384")

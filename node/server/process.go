@@ -46,6 +46,10 @@ func (s *Server) processCommand(c *client, argv [][]byte) {
 		s.reject(c, cmd, "NOAUTH Authentication required.")
 		return
 	}
+	if c.multi != nil && cmd.Has(command.FlagNoMulti) {
+		s.reject(c, cmd, "ERR Command not allowed inside a transaction")
+		return
+	}
 	if u != nil && !u.allCommands() {
 		if denied := s.acl.check(u, cmd, argv); denied.kind != aclAllowed {
 			s.reject(c, cmd, denied.noperm(cmd))
@@ -70,11 +74,26 @@ func (s *Server) processCommand(c *client, argv [][]byte) {
 			return
 		}
 	}
+	if c.hasFlag(flagPubSub) && c.proto.Load() < 3 && !subscribedContextAllowed(cmd) {
+		s.reject(c, cmd, "ERR Can't execute '"+cmd.FullName()+"': only (P|S)SUBSCRIBE / "+
+			"(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return
+	}
+	if c.multi != nil && queuedInMulti(cmd) {
+		s.queueCommand(c, cmd, argv)
+		return
+	}
 	if s.pause.blocks(cmd) {
 		s.pause.wait(cmd, s.shutdownCh)
 		c.clock = s.monoNow()
 	}
 	s.call(c, cmd, argv)
+	if c.blocked != nil {
+		s.waitBlocked(c)
+	}
+	if s.blocking.pending.Load() {
+		s.handleBlockedOnKeys()
+	}
 }
 
 // call runs cmd with the shards of its keys locked, commits its effects, and records
@@ -97,6 +116,10 @@ func (s *Server) call(c *client, cmd *command.Command, argv [][]byte) {
 			cmd.Handler(ctx)
 			ctx.Finish()
 			s.ks.Stream().Commit(&ctx.Effects)
+			if req := ctx.BlockRequested(); req != nil {
+				// Registered before the shards unlock, so no write can slip between.
+				s.blockClient(c, cmd, req, ctx.DB.Index)
+			}
 		}()
 	} else {
 		cmd.Handler(ctx)
@@ -127,6 +150,9 @@ func (s *Server) call(c *client, cmd *command.Command, argv [][]byte) {
 func (s *Server) reject(c *client, cmd *command.Command, msg string) {
 	if cmd != nil {
 		cmd.RecordRejected(c.id)
+	}
+	if c.multi != nil {
+		c.multi.aborted = true // flagTransaction: EXEC will answer EXECABORT
 	}
 	c.w.Error(msg)
 	s.env.Errors.Record(msg)

@@ -131,6 +131,12 @@ type Server struct {
 	// repl is the replication state (see replication.go).
 	repl replicationState
 
+	// watches, blocking and pubsub are the WATCH table, the blocked clients and the
+	// Pub/Sub subscriptions (multi.go, blocking.go, pubsub.go).
+	watches  watchTable
+	blocking blockingState
+	pubsub   pubsubState
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 	connWG       sync.WaitGroup
@@ -161,6 +167,7 @@ func New(cfg *config.Config, log *logging.Logger) (*Server, error) {
 	command.RegisterData(s.table)
 	s.registerServerCommands()
 	s.registerReplicationCommands()
+	s.initEvents()
 	s.scripting = newScripting()
 	s.registerScriptingCommands()
 	for _, rn := range cfg.RenamedCommands() {
