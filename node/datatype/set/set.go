@@ -174,6 +174,10 @@ func (s *Set) Each(fn func(member string) bool) {
 	}
 }
 
+// ForEach is Each under the name the sorted-set algebra's inputs use: ZUNION, ZINTER,
+// ZDIFF and ZINTERCARD accept sets, whose members all score 1.
+func (s *Set) ForEach(fn func(member string) bool) { s.Each(fn) }
+
 // Members returns every member in Each's order.
 func (s *Set) Members() []string {
 	out := make([]string, 0, s.Len())
