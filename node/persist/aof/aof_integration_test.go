@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/node/nodetest"
 	"github.com/clusterctl/clusterctl/node/persist/internal/rdbtest"
+	"github.com/clusterctl/clusterctl/node/resp"
 )
 
 // These tests run clusterctl server with appendonly yes and check its AOF directory with
@@ -330,4 +332,79 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	}
 	ours.Stop()
 	checkAOF(t, ours.Dir)
+}
+
+// TestWeLoadRedisTestdataAOF starts the server on the AOF directory redis-server wrote
+// under testdata (make-aof.sh) and checks every key against what redis-server held:
+// type, encoding, TTL and value.
+func TestWeLoadRedisTestdataAOF(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("testdata", "expected.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := nodetest.Start(t, nodetest.Clusterctl, nodetest.Options{Dir: copyAOFDir(t, "testdata"), Config: aofOn})
+	c := dial(t, ours)
+	lines := strings.Split(strings.TrimSpace(string(want)), "\n")
+	for _, line := range lines {
+		f := strings.Fields(line)
+		db, key := f[0], f[1]
+		if _, err := c.Do("SELECT", db); err != nil {
+			t.Fatal(err)
+		}
+		typ, _ := c.Do("TYPE", key)
+		enc, _ := c.Do("OBJECT", "ENCODING", key)
+		pttl, _ := c.Do("PTTL", key)
+		ttl := "nottl"
+		if pttl.Int > 0 {
+			ttl = "ttl"
+		}
+		got := strings.Join([]string{db, key, string(typ.Str), string(enc.Str), ttl, renderValue(t, c, key, string(typ.Str))}, " ")
+		if strings.TrimSpace(got) != line {
+			t.Errorf("got  %s\nwant %s", got, line)
+		}
+	}
+	if len(lines) < 10 {
+		t.Fatalf("expected.txt has only %d keys", len(lines))
+	}
+}
+
+// renderValue prints a value as make-aof.sh does: redis-cli --raw's lines joined by
+// commas, set members sorted.
+func renderValue(t *testing.T, c *rdbtest.Client, key, typ string) string {
+	t.Helper()
+	var cmd []string
+	switch typ {
+	case "string":
+		cmd = []string{"GET", key}
+	case "list":
+		cmd = []string{"LRANGE", key, "0", "-1"}
+	case "hash":
+		cmd = []string{"HGETALL", key}
+	case "set":
+		cmd = []string{"SMEMBERS", key}
+	case "zset":
+		cmd = []string{"ZRANGE", key, "0", "-1", "WITHSCORES"}
+	case "stream":
+		cmd = []string{"XRANGE", key, "-", "+"}
+	}
+	v, err := c.Do(cmd...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	var flatten func(v resp.Value)
+	flatten = func(v resp.Value) {
+		if v.Elems != nil || v.Kind == resp.Array {
+			for _, e := range v.Elems {
+				flatten(e)
+			}
+			return
+		}
+		parts = append(parts, string(v.Str))
+	}
+	flatten(v)
+	if typ == "set" {
+		slices.Sort(parts)
+	}
+	return strings.Join(parts, ",")
 }
