@@ -119,8 +119,9 @@ for kind in clusterctl redis-server; do
 	n=$(( per_sec * (bgsave_ms + 1000) / 1000 / 2 + 10000 ))
 	result[$kind,idle_max]=$(max_latency "$port" "$n")
 	(sleep 0.3; redis-cli -p "$port" bgsave >/dev/null) &
+	trigger=$!
 	result[$kind,bgsave_max]=$(max_latency "$port" "$n")
-	wait
+	wait "$trigger"
 	while [ "$(info_field "$port" rdb_bgsave_in_progress)" != 0 ]; do sleep 0.02; done
 	[ "$(info_field "$port" rdb_last_bgsave_status)" = ok ] || { echo "$kind: BGSAVE failed" >&2; exit 1; }
 	redis-cli -p "$port" dbsize >/dev/null
