@@ -10,14 +10,56 @@ _clusterctl() {
         esac
     done
     case "$cmd" in
+        add-node)
+            COMPREPLY=($(compgen -W "--cacert --cert --cluster-master-id --cluster-replica --cluster-slave --help --insecure --json --key --master-id --no-color --password --quiet --replica --timeout --tls --user --verbose --wait --yes -a -q -v -y" -- "$cur"))
+            ;;
+        backup)
+            COMPREPLY=($(compgen -W "--cacert --cert --disk --help --idle-timeout --insecure --json --key --no-color --password --quiet --timeout --tls --user --verbose --yes -a -q -v -y" -- "$cur"))
+            ;;
+        call)
+            COMPREPLY=($(compgen -W "--cacert --cert --cluster-only-masters --cluster-only-replicas --help --insecure --json --key --no-color --only-masters --only-replicas --password --quiet --timeout --tls --user --verbose --yes -a -q -v -y" -- "$cur"))
+            ;;
+        check)
+            COMPREPLY=($(compgen -W "--cacert --cert --help --insecure --json --key --max-lag --no-color --password --quiet --search-multiple-owners --timeout --tls --user --verbose --yes -a -q -v -y" -- "$cur"))
+            ;;
         completion)
             COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))
+            ;;
+        create)
+            COMPREPLY=($(compgen -W "--cacert --cert --cluster-replicas --dry-run --help --insecure --json --key --max-lag --no-color --password --quiet --replicas --timeout --tls --user --verbose --yes --zone -a -q -v -y" -- "$cur"))
+            ;;
+        del-node)
+            COMPREPLY=($(compgen -W "--cacert --cert --help --insecure --json --key --no-color --password --quiet --shutdown --timeout --tls --user --verbose --yes -a -q -v -y" -- "$cur"))
+            ;;
+        failover)
+            COMPREPLY=($(compgen -W "--cacert --cert --force --help --insecure --json --key --master --no-color --password --quiet --takeover --timeout --tls --user --verbose --wait --yes -a -q -v -y" -- "$cur"))
+            ;;
+        fix)
+            COMPREPLY=($(compgen -W "--cacert --cert --direction --fix-with-unreachable-masters --help --insecure --json --key --max-lag --no-color --password --pipeline --quiet --replace --search-multiple-owners --timeout --tls --user --verbose --yes -a -q -v -y" -- "$cur"))
             ;;
         help)
             COMPREPLY=($(compgen -W "--help" -- "$cur"))
             ;;
+        import)
+            COMPREPLY=($(compgen -W "--batch --cacert --cert --cluster-copy --cluster-from --cluster-from-pass --cluster-from-user --cluster-replace --copy --from --from-pass --from-user --help --insecure --json --key --migrate-timeout --no-color --password --quiet --replace --timeout --tls --user --verbose --yes -a -q -v -y" -- "$cur"))
+            ;;
+        info)
+            COMPREPLY=($(compgen -W "--cacert --cert --help --insecure --json --key --no-color --password --quiet --timeout --tls --user --verbose --yes -a -q -v -y" -- "$cur"))
+            ;;
+        rebalance)
+            COMPREPLY=($(compgen -W "--batch-bytes --big-key-bytes --by --cacert --cert --help --insecure --json --key --no-color --parallel --password --pipeline --quiet --replace --simulate --threshold --timeout --tls --use-empty-masters --user --verbose --weight --yes -a -q -v -y" -- "$cur"))
+            ;;
+        reshard)
+            COMPREPLY=($(compgen -W "--batch-bytes --big-key-bytes --cacert --cert --dry-run --from --help --insecure --json --key --no-color --parallel --password --pipeline --quiet --replace --slots --timeout --tls --to --user --verbose --yes -a -q -v -y" -- "$cur"))
+            ;;
+        server)
+            COMPREPLY=($(compgen -W "--help" -- "$cur"))
+            ;;
+        set-timeout)
+            COMPREPLY=($(compgen -W "--cacert --cert --help --insecure --json --key --no-color --password --quiet --timeout --tls --user --verbose --yes -a -q -v -y" -- "$cur"))
+            ;;
         *)
-            COMPREPLY=($(compgen -W "completion help --help -h" -- "$cur"))
+            COMPREPLY=($(compgen -W "add-node backup call check completion create del-node failover fix help import info rebalance reshard server set-timeout --cacert --cert --help --insecure --json --key --no-color --password --quiet --timeout --tls --user --verbose --yes -a -h -q -v -y" -- "$cur"))
             ;;
     esac
 }

@@ -3,19 +3,75 @@
 _clusterctl() {
     local -a commands
     commands=(
+        'add-node:add an empty node to a cluster, as a master or a replica'
+        'backup:save an RDB of every master and the topology to a directory'
+        'call:run a command on every node in parallel'
+        'check:check a cluster'\''s health (exit 0 healthy, 1 problems, 3 unreachable)'
         'completion:print a shell completion script (bash, zsh or fish)'
+        'create:create a cluster from empty nodes'
+        'del-node:remove a node that serves no slot from a cluster'
+        'failover:promote a replica to master (manual failover) and wait for the swap'
+        'fix:repair what check finds, with a confirmation per repair'
         'help:Shows a list of commands or help for one command'
+        'import:move every key of a standalone instance into the cluster'
+        'info:show keys, slots, replicas, memory and ops/s per master'
+        'rebalance:even out slots, keys or memory between the masters'
+        'reshard:move slots and their keys to one master'
+        'server:run a Redis 7.0 compatible node'
+        'set-timeout:set cluster-node-timeout on every node and save it'
     )
     if (( CURRENT == 2 )); then
         _describe -t commands 'clusterctl command' commands
         return
     fi
     case "${words[2]}" in
+        add-node)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--cluster-master-id[]' '--cluster-replica[]' '--cluster-slave[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--master-id[]' '--no-color[]' '--password[]' '--quiet[]' '--replica[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--wait[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        backup)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--disk[]' '--help[]' '--idle-timeout[]' '--insecure[]' '--json[]' '--key[]' '--no-color[]' '--password[]' '--quiet[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        call)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--cluster-only-masters[]' '--cluster-only-replicas[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--no-color[]' '--only-masters[]' '--only-replicas[]' '--password[]' '--quiet[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        check)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--max-lag[]' '--no-color[]' '--password[]' '--quiet[]' '--search-multiple-owners[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
         completion)
             compadd -- bash zsh fish
             ;;
+        create)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--cluster-replicas[]' '--dry-run[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--max-lag[]' '--no-color[]' '--password[]' '--quiet[]' '--replicas[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--yes[]' '--zone[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        del-node)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--no-color[]' '--password[]' '--quiet[]' '--shutdown[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        failover)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--force[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--master[]' '--no-color[]' '--password[]' '--quiet[]' '--takeover[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--wait[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        fix)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--direction[]' '--fix-with-unreachable-masters[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--max-lag[]' '--no-color[]' '--password[]' '--pipeline[]' '--quiet[]' '--replace[]' '--search-multiple-owners[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
         help)
             _arguments '*: :_files' '--help[]'
+            ;;
+        import)
+            _arguments '*: :_files' '--batch[]' '--cacert[]' '--cert[]' '--cluster-copy[]' '--cluster-from[]' '--cluster-from-pass[]' '--cluster-from-user[]' '--cluster-replace[]' '--copy[]' '--from[]' '--from-pass[]' '--from-user[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--migrate-timeout[]' '--no-color[]' '--password[]' '--quiet[]' '--replace[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        info)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--no-color[]' '--password[]' '--quiet[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        rebalance)
+            _arguments '*: :_files' '--batch-bytes[]' '--big-key-bytes[]' '--by[]' '--cacert[]' '--cert[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--no-color[]' '--parallel[]' '--password[]' '--pipeline[]' '--quiet[]' '--replace[]' '--simulate[]' '--threshold[]' '--timeout[]' '--tls[]' '--use-empty-masters[]' '--user[]' '--verbose[]' '--weight[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        reshard)
+            _arguments '*: :_files' '--batch-bytes[]' '--big-key-bytes[]' '--cacert[]' '--cert[]' '--dry-run[]' '--from[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--no-color[]' '--parallel[]' '--password[]' '--pipeline[]' '--quiet[]' '--replace[]' '--slots[]' '--timeout[]' '--tls[]' '--to[]' '--user[]' '--verbose[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
+            ;;
+        server)
+            _arguments '*: :_files' '--help[]'
+            ;;
+        set-timeout)
+            _arguments '*: :_files' '--cacert[]' '--cert[]' '--help[]' '--insecure[]' '--json[]' '--key[]' '--no-color[]' '--password[]' '--quiet[]' '--timeout[]' '--tls[]' '--user[]' '--verbose[]' '--yes[]' '-a[]' '-q[]' '-v[]' '-y[]'
             ;;
     esac
 }
