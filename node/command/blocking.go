@@ -349,3 +349,33 @@ func zpopBlocking(c *Ctx, keys [][]byte, max bool, count int64) bool {
 	}
 	return false
 }
+
+// xreadBlock blocks XREAD or XREADGROUP ... BLOCK ms on its streams (blockForKeys with
+// BLOCKED_STREAM). "$" is replaced by each stream's last ID in the arguments the command
+// is re-run with, so entries added while it waits are the ones returned. A group read
+// ends with an error when its stream is deleted. Where blocking is denied it replies
+// the null array.
+func xreadBlock(c *Ctx, req xreadRequest) {
+	var deadline int64
+	if ms := req.args.Block; ms > 0 {
+		deadline = math.MaxInt64
+		if ms <= math.MaxInt64-c.DB.Now {
+			deadline = c.DB.Now + ms
+		}
+	}
+	argv := c.Argv
+	if !req.group {
+		argv = make([][]byte, len(c.Argv))
+		copy(argv, c.Argv)
+		first := len(c.Argv) - len(req.args.IDs)
+		for i, id := range req.args.IDs {
+			if string(id) == "$" {
+				argv[first+i] = req.ids[i].After.Append(nil)
+			}
+		}
+	}
+	if !c.Block(BlockRequest{Keys: req.args.Keys, Type: keyspace.TypeStream, Deadline: deadline,
+		Argv: argv, UnblockOnNoKey: req.group}) {
+		c.W.NullArray()
+	}
+}

@@ -391,14 +391,18 @@ func xreadServe(c *Ctx, req xreadRequest) bool {
 	return true
 }
 
-// xreadGeneric is XREAD and XREADGROUP without blocking: with nothing to serve they
-// reply the null array, as Redis does when it may not block.
+// xreadGeneric is XREAD and XREADGROUP: with nothing to serve they block when BLOCK was
+// given (xreadBlock), else reply the null array.
 func xreadGeneric(c *Ctx, group bool) {
 	req, ok := parseXRead(c, group)
 	if !ok {
 		return
 	}
 	if !xreadServe(c, req) {
+		if req.args.Block >= 0 {
+			xreadBlock(c, req)
+			return
+		}
 		c.W.NullArray()
 	}
 }

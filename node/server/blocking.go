@@ -285,7 +285,8 @@ func (s *Server) serveKey(k watchKey) {
 			}
 			continue
 		}
-		if !exists || typ != bc.req.Type {
+		// A group read re-runs when the key changed type, to reply WRONGTYPE.
+		if !exists || (typ != bc.req.Type && !bc.req.UnblockOnNoKey) {
 			continue
 		}
 		select {

@@ -324,8 +324,10 @@ func clientType(cl *client) string {
 		return "master"
 	case cl.hasFlag(flagReplica):
 		return "replica"
+	case cl.hasFlag(flagPubSub):
+		return "pubsub"
 	}
-	return "normal" // pubsub clients come with later features
+	return "normal"
 }
 
 func validClientType(t string) bool {

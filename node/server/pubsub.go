@@ -275,6 +275,15 @@ func (s *Server) resetSubscriptions(cl *client) {
 	s.subscriptionsChanged(cl)
 }
 
+// pubsubCounts returns the numbers of channels, patterns and shard channels with
+// subscribers, for INFO stats.
+func (s *Server) pubsubCounts() (channels, patterns, shard int) {
+	p := &s.pubsub
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.channels), len(p.patterns), len(p.shard)
+}
+
 // subscriptionCounts renders CLIENT LIST's "sub=.. psub=.. ssub=..".
 func (s *Server) subscriptionCounts(cl *client) string {
 	return "sub=" + itoa(int64(cl.nsub.Load())) + " psub=" + itoa(int64(cl.npsub.Load())) +

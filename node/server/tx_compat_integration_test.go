@@ -74,6 +74,12 @@ func TestBlockingCommandsMatchRedis(t *testing.T) {
 		cmd("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"),
 		cmd("BZPOPMIN", "nope", "z", "0"), cmd("BZPOPMAX", "z", "0"), cmd("BZMPOP", "0", "1", "z", "MIN", "COUNT", "10"),
 		cmd("EXISTS", "z"),
+		// Streams: served at once, timed out, non-blocking inside MULTI.
+		cmd("XADD", "st", "1-1", "f", "v"), cmd("XREAD", "BLOCK", "0", "STREAMS", "st", "0"),
+		cmd("XREAD", "BLOCK", "10", "STREAMS", "st", "$"), cmd("XREAD", "BLOCK", "10", "STREAMS", "nost", "$"),
+		cmd("XGROUP", "CREATE", "st", "g", "$"), cmd("XREADGROUP", "GROUP", "g", "c", "BLOCK", "10", "STREAMS", "st", ">"),
+		cmd("XREAD", "BLOCK", "-1", "STREAMS", "st", "$"), cmd("XREAD", "BLOCK", "x", "STREAMS", "st", "$"),
+		cmd("MULTI"), cmd("XREAD", "BLOCK", "0", "STREAMS", "st", "$"), cmd("EXEC"),
 		// CLIENT UNBLOCK of clients that are not blocked.
 		cmd("CLIENT", "UNBLOCK", "999999"), cmd("CLIENT", "UNBLOCK", "abc"), cmd("CLIENT", "UNBLOCK", "1", "MAYBE"),
 		cmd("CLIENT", "UNBLOCK", "1", "ERROR"),

@@ -222,6 +222,52 @@ func TestGoRedisBlocking(t *testing.T) {
 	})
 }
 
+func TestGoRedisStreamBlocking(t *testing.T) {
+	forEachProtocol(t, nodetest.Options{}, func(t *testing.T, ctx context.Context, rdb *redis.Client) {
+		rdb.XAdd(ctx, &redis.XAddArgs{Stream: "s", ID: "1-1", Values: []string{"a", "1"}})
+		reader := newClient(t, rdb)
+		got := make(chan []redis.XStream, 1)
+		go func() {
+			got <- must(reader.XRead(ctx, &redis.XReadArgs{Streams: []string{"s", "$"}, Block: 0}).Result())
+		}()
+		waitBlocked(t, ctx, rdb, 1)
+		rdb.XAdd(ctx, &redis.XAddArgs{Stream: "s", ID: "2-1", Values: []string{"b", "2"}})
+		select {
+		case r := <-got:
+			if len(r) != 1 || len(r[0].Messages) != 1 || r[0].Messages[0].ID != "2-1" {
+				t.Errorf("XREAD BLOCK $ = %v, want the entry added while blocked", r)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("XREAD BLOCK not served")
+		}
+
+		// XREADGROUP waits for new entries; deleting the stream ends the wait.
+		rdb.XGroupCreate(ctx, "s", "g", "$")
+		group := newClient(t, rdb)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := group.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c",
+				Streams: []string{"s", ">"}, Block: 0}).Result()
+			errc <- err
+		}()
+		waitBlocked(t, ctx, rdb, 1)
+		rdb.Del(ctx, "s")
+		select {
+		case err := <-errc:
+			if err == nil || !strings.HasPrefix(err.Error(), "UNBLOCKED") {
+				t.Errorf("XREADGROUP after the stream was deleted: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("XREADGROUP not unblocked by the deletion")
+		}
+
+		// Timeout.
+		if _, err := rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{"none", "$"}, Block: 20 * time.Millisecond}).Result(); !errors.Is(err, redis.Nil) {
+			t.Errorf("XREAD BLOCK timeout: %v, want redis.Nil", err)
+		}
+	})
+}
+
 func TestBlockedClientDisconnects(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Clusterctl, nodetest.Options{})
 	ctx := context.Background()
