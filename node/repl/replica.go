@@ -386,6 +386,10 @@ func (r *Replica) stream(ctx context.Context, conn net.Conn, cr *countingReader,
 	cr.keep = true
 	cr.kept = append(cr.kept[:0], peekBuffered(br)...)
 	consumed := cr.n - int64(br.Buffered())
+	// A transaction counts as applied at its EXEC: until then its bytes are neither
+	// passed on nor acknowledged, so a link broken inside it resumes at its MULTI
+	// (Redis advances the master client's reploff only outside MULTI).
+	pending, inMulti := 0, false
 	for {
 		deadline()
 		argv, err := rd.ReadCommand()
@@ -397,18 +401,30 @@ func (r *Replica) stream(ctx context.Context, conn net.Conn, cr *countingReader,
 		}
 		r.lastIO.Store(r.clock.Now().UnixMilli())
 		end := cr.n - int64(br.Buffered())
-		n := int(end - consumed)
+		pending += int(end - consumed)
 		consumed = end
 		if argv != nil {
+			switch {
+			case isCommand(argv[0], "multi"):
+				inMulti = true
+			case isCommand(argv[0], "exec"):
+				inMulti = false
+			}
 			r.applier.Apply(argv)
 		}
-		r.m.Proxy(cr.kept[:n])
-		cr.kept = cr.kept[n:]
+		if inMulti {
+			continue
+		}
+		r.m.Proxy(cr.kept[:pending])
+		cr.kept = cr.kept[pending:]
+		pending = 0
 		if len(cr.kept) == 0 {
 			cr.kept = cr.kept[:0:0]
 		}
 	}
 }
+
+func isCommand(name []byte, want string) bool { return strings.EqualFold(string(name), want) }
 
 // peekBuffered returns what br holds but has not returned yet.
 func peekBuffered(br *bufio.Reader) []byte {

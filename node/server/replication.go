@@ -465,6 +465,10 @@ type masterClient struct {
 	// queued holds a MULTI's commands until EXEC, which runs them in a row.
 	queued  [][][]byte
 	inMulti bool
+	// db is the database the stream had selected when the last connection ended: a
+	// partial resync continues the stream without a SELECT, as Redis keeps its cached
+	// master client's database.
+	db int
 }
 
 func (m *masterClient) StreamStarted(conn net.Conn) {
@@ -472,6 +476,8 @@ func (m *masterClient) StreamStarted(conn net.Conn) {
 	c := s.newClient(conn)
 	c.setFlag(flagMaster|flagReplyOff, true)
 	c.user.Store(nil)
+	c.ctx.DB.Index = m.db
+	c.db.Store(int32(m.db))
 	s.clientsMu.Lock()
 	s.clients[c.id] = c
 	s.clientsMu.Unlock()
@@ -479,7 +485,10 @@ func (m *masterClient) StreamStarted(conn net.Conn) {
 	m.queued, m.inMulti = nil, false
 }
 
-func (m *masterClient) StreamEnded() { m.s.unlinkClient(m.c) }
+func (m *masterClient) StreamEnded() {
+	m.db = m.c.ctx.DB.Index
+	m.s.unlinkClient(m.c)
+}
 
 func (m *masterClient) Apply(argv [][]byte) {
 	switch {

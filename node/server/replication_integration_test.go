@@ -418,8 +418,11 @@ func TestWaitAndMinReplicas(t *testing.T) {
 	if n := m.do("WAIT", "2", "300").String(); n != "1" {
 		t.Fatalf("WAIT 2 300 with one replica left = %s", n)
 	}
-	if got := m.do("GET", "k").String(); got != "v2" {
-		t.Fatalf("GET k = %s after refused writes", got)
+	if got := m.do("SET", "other", "x").String(); got != "NOREPLICAS Not enough good replicas to write." {
+		t.Fatalf("SET with one replica of two: %s", got)
+	}
+	if got := m.do("EXISTS", "other").String(); got != "0" {
+		t.Fatalf("a refused write was applied: EXISTS other = %s", got)
 	}
 }
 

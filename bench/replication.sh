@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Times a full sync of a data set of KEYS keys (DEBUG POPULATE, 100-byte values) from a
+# master to a fresh replica, for redis-server -> redis-server and clusterctl server ->
+# clusterctl server side by side, plus the two mixed pairs, and prints the seconds from
+# REPLICAOF to the replica's link being up with every key loaded, and the ratio against
+# redis-server -> redis-server.
+#
+#   bench/replication.sh [-k KEYS] [-r ROUNDS]
+#
+# Masters use diskless sync without delay (repl-diskless-sync yes,
+# repl-diskless-sync-delay 0), Redis 7.0's default framing. Every server listens on a free
+# loopback port in 12000..22767 and is stopped by PID when the script exits. Each pair is
+# measured ROUNDS times and the best round kept.
+set -euo pipefail
+
+keys=1000000
+rounds=2
+while getopts "k:r:" opt; do
+	case $opt in
+	k) keys=$OPTARG ;;
+	r) rounds=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+
+for bin in redis-server redis-cli go; do
+	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+	while :; do
+		local p=$((12000 + RANDOM % 10768))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+wait_ready() {
+	for _ in $(seq 200); do
+		redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "server on port $1 did not start" >&2
+	exit 1
+}
+
+bin=${CLUSTERCTL_BIN:-}
+if [ -z "$bin" ]; then
+	bin="$work/clusterctl"
+	(cd "$root" && go build -o "$bin" .)
+fi
+
+common=(--bind 127.0.0.1 --save "" --appendonly no --daemonize no --enable-debug-command yes
+	--repl-diskless-sync yes --repl-diskless-sync-delay 0)
+
+# start KIND NAME starts a server and prints its port; its PID goes to pids.
+start() {
+	local port dir
+	port=$(free_port)
+	dir="$work/$2-$port"
+	mkdir -p "$dir"
+	if [ "$1" = ours ]; then
+		"$bin" server --port "$port" --dir "$dir" --logfile "$dir/log" "${common[@]}" &
+	else
+		redis-server --port "$port" --dir "$dir" --logfile "$dir/log" "${common[@]}" &
+	fi
+	pids+=($!)
+	wait_ready "$port"
+	echo "$port"
+}
+
+stop_last_two() {
+	local n=${#pids[@]}
+	for pid in "${pids[@]:n-2}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	pids=("${pids[@]:0:n-2}")
+}
+
+# sync_seconds MASTER_KIND REPLICA_KIND prints the seconds one full sync takes.
+sync_seconds() {
+	local m r start end
+	m=$(start "$1" master)
+	redis-cli -p "$m" debug populate "$keys" key 100 >/dev/null
+	r=$(start "$2" replica)
+	start=$(date +%s.%N)
+	redis-cli -p "$r" replicaof 127.0.0.1 "$m" >/dev/null
+	while :; do
+		if redis-cli -p "$r" info replication 2>/dev/null | grep -q "master_link_status:up" &&
+			[ "$(redis-cli -p "$r" dbsize 2>/dev/null)" = "$keys" ]; then
+			break
+		fi
+		sleep 0.02
+	done
+	end=$(date +%s.%N)
+	stop_last_two
+	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }'
+}
+
+best() {
+	local b=""
+	for _ in $(seq "$rounds"); do
+		local s
+		s=$(sync_seconds "$1" "$2")
+		b=$(awk -v x="$s" -v y="$b" 'BEGIN { print (y == "" || x < y ? x : y) }')
+	done
+	echo "$b"
+}
+
+base=$(best redis redis)
+printf "%-34s %10s %7s\n" "full sync of $keys keys" "seconds" "ratio"
+printf "%-34s %10s %7s\n" "redis-server -> redis-server" "$base" "1.00"
+for pair in "ours ours" "ours redis" "redis ours"; do
+	read -r a b <<<"$pair"
+	s=$(best "$a" "$b")
+	name="${a/ours/clusterctl}"
+	name="${name/redis/redis-server} -> ${b/ours/clusterctl}"
+	name="${name/-> redis/-> redis-server}"
+	printf "%-34s %10s %7s\n" "$name" "$s" "$(awk -v a="$s" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+done
