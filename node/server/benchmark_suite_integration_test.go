@@ -20,9 +20,9 @@ var defaultBenchmarkTests = []string{
 }
 
 // TestRedisBenchmarkDefaultSuite runs redis-benchmark's whole default suite, scaled down
-// to 1,000 requests from 4 clients per test, against clusterctl server. redis-benchmark 7.0 exits at the
-// first error reply, so a clean exit with a result for every test means each command of
-// the suite (lists, sets, hashes, sorted sets included) is served.
+// to 1,000 requests from 4 clients per test, against clusterctl server. redis-benchmark
+// 7.0 exits at the first error reply, so a clean exit with a result for every test means
+// each command of the suite (lists, sets, hashes, sorted sets included) is served.
 func TestRedisBenchmarkDefaultSuite(t *testing.T) {
 	bench := nodetest.RequireBinary(t, "redis-benchmark")
 	n := nodetest.Start(t, nodetest.Clusterctl, nodetest.Options{})
