@@ -67,20 +67,19 @@ fi
 common=(--bind 127.0.0.1 --save "" --appendonly no --daemonize no --enable-debug-command yes
 	--repl-diskless-sync yes --repl-diskless-sync-delay 0)
 
-# start KIND NAME starts a server and prints its port; its PID goes to pids.
+# start KIND NAME starts a server and sets port to its port; its PID goes to pids.
 start() {
-	local port dir
+	local dir
 	port=$(free_port)
 	dir="$work/$2-$port"
 	mkdir -p "$dir"
 	if [ "$1" = ours ]; then
-		"$bin" server --port "$port" --dir "$dir" --logfile "$dir/log" "${common[@]}" &
+		"$bin" server --port "$port" --dir "$dir" --logfile "$dir/log" "${common[@]}" >/dev/null 2>&1 &
 	else
-		redis-server --port "$port" --dir "$dir" --logfile "$dir/log" "${common[@]}" &
+		redis-server --port "$port" --dir "$dir" --logfile "$dir/log" "${common[@]}" >/dev/null 2>&1 &
 	fi
 	pids+=($!)
 	wait_ready "$port"
-	echo "$port"
 }
 
 stop_last_two() {
@@ -92,13 +91,15 @@ stop_last_two() {
 	pids=("${pids[@]:0:n-2}")
 }
 
-# sync_seconds MASTER_KIND REPLICA_KIND prints the seconds one full sync takes.
+# sync_seconds MASTER_KIND REPLICA_KIND sets secs to the seconds one full sync takes.
 sync_seconds() {
-	local m r start end
-	m=$(start "$1" master)
+	local m r t0 t1
+	start "$1" master
+	m=$port
 	redis-cli -p "$m" debug populate "$keys" key 100 >/dev/null
-	r=$(start "$2" replica)
-	start=$(date +%s.%N)
+	start "$2" replica
+	r=$port
+	t0=$(date +%s.%N)
 	redis-cli -p "$r" replicaof 127.0.0.1 "$m" >/dev/null
 	while :; do
 		if redis-cli -p "$r" info replication 2>/dev/null | grep -q "master_link_status:up" &&
@@ -107,27 +108,28 @@ sync_seconds() {
 		fi
 		sleep 0.02
 	done
-	end=$(date +%s.%N)
+	t1=$(date +%s.%N)
 	stop_last_two
-	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }'
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 }
 
+# best MASTER_KIND REPLICA_KIND sets best_secs to the fastest of ROUNDS syncs.
 best() {
-	local b=""
+	best_secs=""
 	for _ in $(seq "$rounds"); do
-		local s
-		s=$(sync_seconds "$1" "$2")
-		b=$(awk -v x="$s" -v y="$b" 'BEGIN { print (y == "" || x < y ? x : y) }')
+		sync_seconds "$1" "$2"
+		best_secs=$(awk -v x="$secs" -v y="$best_secs" 'BEGIN { print (y == "" || x < y ? x : y) }')
 	done
-	echo "$b"
 }
 
-base=$(best redis redis)
+best redis redis
+base=$best_secs
 printf "%-34s %10s %7s\n" "full sync of $keys keys" "seconds" "ratio"
 printf "%-34s %10s %7s\n" "redis-server -> redis-server" "$base" "1.00"
 for pair in "ours ours" "ours redis" "redis ours"; do
 	read -r a b <<<"$pair"
-	s=$(best "$a" "$b")
+	best "$a" "$b"
+	s=$best_secs
 	name="${a/ours/clusterctl}"
 	name="${name/redis/redis-server} -> ${b/ours/clusterctl}"
 	name="${name/-> redis/-> redis-server}"
