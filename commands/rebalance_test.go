@@ -43,6 +43,14 @@ func TestRebalanceOntoEmptyMaster(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The new master says cluster_state:fail until it has waited out Redis's rejoin delay;
+	// a slot moved to it before then meets CLUSTERDOWN.
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(do(t, dial(t, empty.Addr()), "CLUSTER", "INFO"), "cluster_state:ok"); {
+		if time.Now().After(deadline) {
+			t.Fatal("the new master does not report cluster_state:ok")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	// Without --use-empty-masters the three holders are balanced already.
 	out, _, code := cc(t, "rebalance", seed, "--simulate")
 	if code != ExitOK || !strings.Contains(out, "No rebalancing needed! All nodes are within the 2.00% threshold.") {

@@ -146,6 +146,19 @@ func AddNode(ctx context.Context, c *Cluster, addr string, opts AddNodeOptions, 
 	if err := waitFor(ctx, opts.converge(), func() (bool, error) { return knowsEachOther(ctx, c, nn) }); err != nil {
 		return nil, fmt.Errorf("node %s met the cluster but the nodes do not all know it yet (%w); run check to see which", addr, err)
 	}
+	// A node that just joined reports cluster_state:fail until it has learned every slot's
+	// owner and, as a master, waited out Redis's rejoin delay (about 2 s): a replica placed
+	// or a slot moved to it before then meets CLUSTERDOWN.
+	progress.emit(LevelInfo, "Waiting for %s to report the cluster ok", addr)
+	if err := waitFor(ctx, opts.converge(), func() (bool, error) {
+		text, err := nn.client.String(ctx, "CLUSTER", "INFO")
+		if err != nil {
+			return false, err
+		}
+		return ParseInfo(text)["cluster_state"] == "ok", nil
+	}); err != nil {
+		return nil, fmt.Errorf("node %s joined the cluster but does not report cluster_state:ok (%w); run check to see why", addr, err)
+	}
 	if master != nil {
 		progress.emit(LevelStep, ">>> Configure node as replica of %s.", master.Dial)
 		if err := nn.client.OK(ctx, "CLUSTER", "REPLICATE", master.ID); err != nil {
