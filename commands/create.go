@@ -101,20 +101,7 @@ func runCreate(ctx context.Context, streams *IOStreams, opts createOptions) erro
 		p = newPrinter(streams.ErrOut, opts.globals) // logs on stderr, the result on stdout
 	}
 	res := &createResult{DryRun: opts.dryRun, Violations: []planViolation{}, nodes: map[string]*trib.NewNode{}}
-	finish := func(code int, err error) error {
-		if opts.JSON {
-			if err != nil {
-				res.Error = err.Error()
-			}
-			if werr := writeJSON(streams.Out, res); werr != nil {
-				return werr
-			}
-		}
-		if code == ExitOK {
-			return nil
-		}
-		return exitWith(code, err)
-	}
+	finish := finisher(streams, opts.JSON, &res, &res.Error)
 
 	nodes, problems := trib.Preflight(ctx, opts.addrs, opts.Options,
 		trib.CreateOptions{Replicas: opts.replicas, Zones: opts.zones, AllowUnreachable: opts.dryRun})

@@ -89,20 +89,7 @@ func runFix(ctx context.Context, streams *IOStreams, opts fixOptions) error {
 	}
 	defer cluster.Close()
 	out := &fixOutput{}
-	finish := func(code int, err error) error {
-		if opts.JSON {
-			if err != nil {
-				out.Error = err.Error()
-			}
-			if werr := writeJSON(streams.Out, out); werr != nil {
-				return werr
-			}
-		}
-		if code == ExitOK {
-			return nil
-		}
-		return exitWith(code, err)
-	}
+	finish := finisher(streams, opts.JSON, &out, &out.Error)
 	checkOpts := trib.CheckOptions{SearchMultipleOwners: opts.fix.SearchMultipleOwners, MaxLag: opts.maxLag}
 	before, err := trib.Check(ctx, cluster, checkOpts)
 	if err != nil {

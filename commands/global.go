@@ -194,6 +194,25 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// finisher returns the function that ends a command: with --json it records err in
+// *errField and writes out whatever happened; then it turns code and err into the exit.
+func finisher(streams *IOStreams, asJSON bool, out any, errField *string) func(code int, err error) error {
+	return func(code int, err error) error {
+		if asJSON {
+			if err != nil {
+				*errField = err.Error()
+			}
+			if werr := writeJSON(streams.Out, out); werr != nil {
+				return werr
+			}
+		}
+		if code == ExitOK {
+			return nil
+		}
+		return exitWith(code, err)
+	}
+}
+
 // confirmer asks yes/no questions with survey. With --yes every answer is yes; with stdin
 // not a terminal it fails with errNeedYes instead of hanging (SPEC 1.1).
 type confirmer struct {

@@ -162,20 +162,7 @@ func runReshard(ctx context.Context, streams *IOStreams, opts reshardOptions) er
 		p = newPrinter(streams.ErrOut, opts.globals)
 	}
 	out := &reshardOutput{DryRun: opts.dryRun, Moves: []planner.Move{}}
-	finish := func(code int, err error) error {
-		if opts.JSON {
-			if err != nil {
-				out.Error = err.Error()
-			}
-			if werr := writeJSON(streams.Out, out); werr != nil {
-				return werr
-			}
-		}
-		if code == ExitOK {
-			return nil
-		}
-		return exitWith(code, err)
-	}
+	finish := finisher(streams, opts.JSON, &out, &out.Error)
 	cluster, err := trib.Load(ctx, opts.seed, opts.Options)
 	if err != nil {
 		return exitForLoad(err)
