@@ -457,8 +457,13 @@ type mover struct {
 	moves   []planner.Move
 	start   time.Time
 	timeout time.Duration // MIGRATE's
-	// move moves one slot: moveOne, replaced in the scheduler's tests.
-	move func(context.Context, planner.Move) (int, error)
+	// move moves one slot: moveOne, replaced in the scheduler's tests. pre is the slot's first
+	// step when it was made while the previous slot of the pair was closed; next, when not
+	// nil, is the pair's next slot, whose first step move makes (and returns) the same way.
+	move func(ctx context.Context, mv planner.Move, pre *prefetch, next *planner.Move) (int, *prefetch, error)
+	// abandon undoes a prefetched first step that will not be followed (a stop between
+	// slots): abandonOne, replaced in the scheduler's tests.
+	abandon func(ctx context.Context, mv planner.Move, pre *prefetch) error
 
 	mu       sync.Mutex // guards everything below
 	wake     *sync.Cond
@@ -478,6 +483,7 @@ func newMover(c *Cluster, moves []planner.Move, opts SlotMoveOptions) (*mover, e
 		queues: map[pairKey][]int{}, busy: map[pairKey]bool{}, done: make([]bool, len(moves)), openSlot: -1}
 	m.wake = sync.NewCond(&m.mu)
 	m.move = m.moveOne
+	m.abandon = m.abandonOne
 	m.timeout = opts.Timeout
 	if m.timeout <= 0 {
 		m.timeout = c.Opts.timeout()
@@ -535,8 +541,7 @@ func (m *mover) run(ctx context.Context) (*MoveResult, error) {
 				if !ok {
 					return
 				}
-				n, err := m.move(work, m.moves[i])
-				m.finish(i, n, err)
+				m.runPair(ctx, work, i)
 			}
 		}()
 	}
@@ -592,19 +597,106 @@ func (m *mover) take(ctx context.Context) (int, bool) {
 	}
 }
 
+// runPair moves slot i, whose pair the caller has claimed, and then the pair's next slots
+// one after the other while no stop is asked for. The first step of each next slot (IMPORTING
+// on the target, the source's first keys) rides on the round trips that close the slot
+// before it, so a pair's slots after the first cost one round trip less; its keys start to
+// move only once the slot before is verified. A prefetched step that is not followed (a
+// stop) is undone, so a stop still leaves no slot open.
+func (m *mover) runPair(ctx, work context.Context, i int) {
+	var pre *prefetch
+	for {
+		j, hasNext := m.takeNext(ctx, i)
+		var next *planner.Move
+		if hasNext {
+			next = &m.moves[j]
+		}
+		n, npre, err := m.move(work, m.moves[i], pre, next)
+		m.finish(i, n, err)
+		if err == nil && hasNext && m.stopped(ctx) && npre != nil {
+			err = m.abandon(work, *next, npre)
+			if err != nil {
+				m.fail(err)
+			}
+		}
+		if err != nil || !hasNext || m.stopped(ctx) {
+			if hasNext {
+				m.requeue(j)
+			}
+			m.release(i)
+			return
+		}
+		i, pre = j, npre
+	}
+}
+
+// takeNext claims the next move of slot i's pair, which the caller holds; false when the
+// pair has none left or no new slot may start.
+func (m *mover) takeNext(ctx context.Context, i int) (int, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopping || m.firstErr != nil || ctx.Err() != nil {
+		return 0, false
+	}
+	k := pairKey{m.moves[i].From, m.moves[i].To}
+	q := m.queues[k]
+	if len(q) == 0 {
+		return 0, false
+	}
+	m.queues[k] = q[1:]
+	return q[0], true
+}
+
+// requeue puts back move j, claimed by takeNext but not made, at the head of its pair's queue.
+func (m *mover) requeue(j int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := pairKey{m.moves[j].From, m.moves[j].To}
+	m.queues[k] = append([]int{j}, m.queues[k]...)
+}
+
+// release frees the pair of move i for other workers.
+func (m *mover) release(i int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.busy, pairKey{m.moves[i].From, m.moves[i].To})
+	m.wake.Broadcast()
+}
+
+// stopped reports whether no new slot may start: a stop was asked for or a move failed.
+func (m *mover) stopped(ctx context.Context) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stopping || m.firstErr != nil || ctx.Err() != nil
+}
+
+// fail records err as the run's error unless one is already recorded.
+func (m *mover) fail(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recordErr(err)
+	m.wake.Broadcast()
+}
+
+// recordErr keeps the first error and its open slot; m.mu is held.
+func (m *mover) recordErr(err error) {
+	if m.firstErr != nil {
+		return
+	}
+	m.firstErr = err
+	var se *SlotMoveError
+	if errors.As(err, &se) && se.Open {
+		m.openSlot = se.Slot
+	}
+}
+
+// finish records the outcome of move i; the pair stays claimed (see release).
 func (m *mover) finish(i, keys int, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mv := m.moves[i]
-	delete(m.busy, pairKey{mv.From, mv.To})
 	if err != nil {
-		if m.firstErr == nil {
-			m.firstErr = err
-			var se *SlotMoveError
-			if errors.As(err, &se) && se.Open {
-				m.openSlot = se.Slot
-			}
-		}
+		m.recordErr(err)
 	} else {
 		m.done[i] = true
 		m.progress.SlotsDone++
@@ -631,25 +723,45 @@ func (m *mover) addKeys(mv planner.Move, n, slotKeys int) {
 	m.report(mv, slotKeys, false)
 }
 
-// moveOne moves one slot (see MoveSlots for the protocol) and returns the keys moved.
-func (m *mover) moveOne(ctx context.Context, mv planner.Move) (moved int, err error) {
+// prefetch is a slot's first step made ahead, while the previous slot of its pair was being
+// closed: SETSLOT IMPORTING on the target and, from the source, the probe and the first keys.
+type prefetch struct {
+	slot int
+	// importing is the target's reply to SETSLOT IMPORTING; importErr an I/O failure.
+	importing resp.Value
+	importErr error
+	// srcVs are the source's replies to EXISTS probe and GETKEYSINSLOT; srcErr an I/O failure.
+	srcVs  []resp.Value
+	srcErr error
+}
+
+// imported reports whether the target accepted SETSLOT IMPORTING, which then has to be undone
+// when the slot is not moved after all.
+func (p *prefetch) imported() bool {
+	return p != nil && p.importErr == nil && p.importing.Err() == nil
+}
+
+// moveOne moves one slot (see MoveSlots for the protocol) and returns the keys moved. pre,
+// when not nil, is the slot's first step already made; with next it makes next's first step
+// on the round trips that close mv and returns it.
+func (m *mover) moveOne(ctx context.Context, mv planner.Move, pre *prefetch, next *planner.Move) (moved int, npre *prefetch, err error) {
 	src, dst := m.byID[mv.From], m.byID[mv.To]
 	fail := func(open bool, format string, a ...any) error {
 		return &SlotMoveError{Slot: mv.Slot, From: src.Dial, To: dst.Dial, Open: open, Err: fmt.Errorf(format, a...)}
 	}
 	defer func() {
 		if err != nil {
-			moved = 0
+			moved, npre = 0, nil
 		}
 	}()
 	cs, err := m.pool.get(ctx, src.Dial)
 	if err != nil {
-		return 0, fail(false, "%w", err)
+		return 0, nil, fail(pre.imported(), "%w", err)
 	}
 	defer m.pool.put(src.Dial, cs)
 	cd, err := m.pool.get(ctx, dst.Dial)
 	if err != nil {
-		return 0, fail(false, "%w", err)
+		return 0, nil, fail(pre.imported(), "%w", err)
 	}
 	defer m.pool.put(dst.Dial, cd)
 	s := strconv.Itoa(mv.Slot)
@@ -657,37 +769,41 @@ func (m *mover) moveOne(ctx context.Context, mv planner.Move) (moved int, err er
 	batch := strconv.Itoa(m.opts.batchKeys())
 
 	// 1. IMPORTING on the target; in parallel, the source's ownership and first keys.
-	var dstVs, srcVs []resp.Value
-	var dstErr, srcErr error
-	both(func() {
-		dstVs, dstErr = cd.Pipeline(ctx, [][]string{{"CLUSTER", "SETSLOT", s, "IMPORTING", src.ID}})
-	}, func() {
-		srcVs, srcErr = cs.Pipeline(ctx, [][]string{{"EXISTS", probe}, {"CLUSTER", "GETKEYSINSLOT", s, batch}})
-	})
-	if dstErr != nil {
-		return 0, fail(false, "%w", dstErr)
+	if pre == nil || pre.slot != mv.Slot {
+		pre = &prefetch{slot: mv.Slot}
+		both(func() {
+			var vs []resp.Value
+			if vs, pre.importErr = cd.Pipeline(ctx, [][]string{{"CLUSTER", "SETSLOT", s, "IMPORTING", src.ID}}); pre.importErr == nil {
+				pre.importing = vs[0]
+			}
+		}, func() {
+			pre.srcVs, pre.srcErr = cs.Pipeline(ctx, [][]string{{"EXISTS", probe}, {"CLUSTER", "GETKEYSINSLOT", s, batch}})
+		})
 	}
-	if err := dstVs[0].Err(); err != nil {
-		return 0, fail(false, "CLUSTER SETSLOT %d IMPORTING on %s: %w", mv.Slot, dst.Dial, err)
+	if pre.importErr != nil {
+		return 0, nil, fail(false, "%w", pre.importErr)
+	}
+	if err := pre.importing.Err(); err != nil {
+		return 0, nil, fail(false, "CLUSTER SETSLOT %d IMPORTING on %s: %w", mv.Slot, dst.Dial, err)
 	}
 	// Until MIGRATING is sent, a failure closes the slot on the target again, so that
 	// nothing is left open.
-	undo := func(err error) (int, error) {
+	undo := func(err error) (int, *prefetch, error) {
 		if _, uerr := cd.Do(ctx, "CLUSTER", "SETSLOT", s, "STABLE"); uerr != nil {
-			return 0, fail(true, "%w (and closing the slot on the target again failed: %v)", err, uerr)
+			return 0, nil, fail(true, "%w (and closing the slot on the target again failed: %v)", err, uerr)
 		}
-		return 0, fail(false, "%w", err)
+		return 0, nil, fail(false, "%w", err)
 	}
-	if srcErr != nil {
-		return undo(srcErr)
+	if pre.srcErr != nil {
+		return undo(pre.srcErr)
 	}
-	if err := srcServes(srcVs[0], mv.Slot, dst); err != nil {
+	if err := srcServes(pre.srcVs[0], mv.Slot, dst); err != nil {
 		return undo(fmt.Errorf("%s: %w", src.Dial, err))
 	}
-	if err := srcVs[1].Err(); err != nil {
+	if err := pre.srcVs[1].Err(); err != nil {
 		return undo(fmt.Errorf("CLUSTER GETKEYSINSLOT on %s: %w", src.Dial, err))
 	}
-	keys := elems(srcVs[1])
+	keys := elems(pre.srcVs[1])
 
 	// 2. MIGRATING and the keys, batch after batch.
 	first := [][]string{{"CLUSTER", "SETSLOT", s, "MIGRATING", dst.ID}}
@@ -697,7 +813,7 @@ func (m *mover) moveOne(ctx context.Context, mv planner.Move) (moved int, err er
 		cmds = append(cmds, first...)
 		batches, err := m.batches(ctx, cs, keys, heavy)
 		if err != nil {
-			return 0, fail(true, "%w", err)
+			return 0, nil, fail(true, "%w", err)
 		}
 		for _, b := range batches {
 			cmds = append(cmds, m.migrateArgs(dst, b))
@@ -705,11 +821,11 @@ func (m *mover) moveOne(ctx context.Context, mv planner.Move) (moved int, err er
 		cmds = append(cmds, []string{"CLUSTER", "GETKEYSINSLOT", s, batch})
 		vs, err := cs.pipelineWithin(ctx, cs.timeout+time.Duration(len(batches))*m.timeout, cmds)
 		if err != nil {
-			return 0, fail(true, "%w", err)
+			return 0, nil, fail(true, "%w", err)
 		}
 		if len(first) > 0 {
 			if err := vs[0].Err(); err != nil {
-				return 0, fail(true, "CLUSTER SETSLOT %d MIGRATING on %s: %w", mv.Slot, src.Dial, err)
+				return 0, nil, fail(true, "CLUSTER SETSLOT %d MIGRATING on %s: %w", mv.Slot, src.Dial, err)
 			}
 			vs = vs[1:]
 			first = nil
@@ -717,15 +833,15 @@ func (m *mover) moveOne(ctx context.Context, mv planner.Move) (moved int, err er
 		for i, b := range batches {
 			if err := migrateReply(vs[i]); err != nil {
 				if isBusyKey(err) {
-					return 0, fail(true, "a key already exists on the target (BUSYKEY); rerun with --replace to overwrite it: %w", err)
+					return 0, nil, fail(true, "a key already exists on the target (BUSYKEY); rerun with --replace to overwrite it: %w", err)
 				}
-				return 0, fail(true, "MIGRATE on %s: %w", src.Dial, err)
+				return 0, nil, fail(true, "MIGRATE on %s: %w", src.Dial, err)
 			}
 			moved += len(b)
 		}
 		last := vs[len(vs)-1]
 		if err := last.Err(); err != nil {
-			return 0, fail(true, "CLUSTER GETKEYSINSLOT on %s: %w", src.Dial, err)
+			return 0, nil, fail(true, "CLUSTER GETKEYSINSLOT on %s: %w", src.Dial, err)
 		}
 		if len(keys) > 0 {
 			m.addKeys(mv, len(keys), moved)
@@ -739,65 +855,131 @@ func (m *mover) moveOne(ctx context.Context, mv planner.Move) (moved int, err er
 	// 3. The target owns the slot.
 	vs, err := cd.Pipeline(ctx, [][]string{{"CLUSTER", "SETSLOT", s, "NODE", dst.ID}, {"EXISTS", probe}})
 	if err != nil {
-		return 0, fail(true, "%w", err)
+		return 0, nil, fail(true, "%w", err)
 	}
 	if err := vs[0].Err(); err != nil {
-		return 0, fail(true, "CLUSTER SETSLOT %d NODE on %s: %w", mv.Slot, dst.Dial, err)
+		return 0, nil, fail(true, "CLUSTER SETSLOT %d NODE on %s: %w", mv.Slot, dst.Dial, err)
 	}
 	if err := vs[1].Err(); err != nil {
-		return 0, fail(true, "the target %s does not serve the slot after SETSLOT NODE: %w", dst.Dial, err)
+		return 0, nil, fail(true, "the target %s does not serve the slot after SETSLOT NODE: %w", dst.Dial, err)
 	}
 
-	// 4. The source and every other master, with the verification.
-	others := []*Node{src}
+	// 4. The source and every other master, with the verification; behind it, next's first
+	// step. The source's commands are written before the target is asked to import next, so
+	// that a kill -9 in between leaves at most one slot open.
+	srcCmds := ownerCmds(true, mv.Slot, dst)
+	if next != nil {
+		srcCmds = append(srcCmds, []string{"EXISTS", probeKey(next.Slot)},
+			[]string{"CLUSTER", "GETKEYSINSLOT", strconv.Itoa(next.Slot), batch})
+	}
+	recv := cs.send(ctx, srcCmds)
+	var others []*Node
 	for _, n := range m.masters {
 		if n.ID != src.ID && n.ID != dst.ID {
 			others = append(others, n)
 		}
 	}
-	errs := make([]error, len(others))
+	errs := make([]error, 1+len(others))
 	var wg sync.WaitGroup
 	for i, n := range others {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = m.setOwner(ctx, n, n == src, cs, mv.Slot, dst, probe)
+			errs[1+i] = m.setOwner(ctx, n, mv.Slot, dst)
 		}()
+	}
+	if next != nil {
+		npre = &prefetch{slot: next.Slot}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var vs []resp.Value
+			if vs, npre.importErr = cd.Pipeline(ctx, [][]string{{"CLUSTER", "SETSLOT", strconv.Itoa(next.Slot), "IMPORTING", src.ID}}); npre.importErr == nil {
+				npre.importing = vs[0]
+			}
+		}()
+	}
+	srcVs, srcErr := recv()
+	if srcErr == nil {
+		errs[0] = m.checkOwner(ctx, cs, src, true, mv.Slot, dst, srcVs[:3])
+		if next != nil {
+			npre.srcVs = srcVs[3:]
+		}
+	} else {
+		errs[0] = srcErr
+		if next != nil {
+			npre.srcErr = srcErr
+		}
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		// The target owns the slot; the source may still be migrating it.
-		return 0, fail(errs[0] != nil, "%w", err)
+		// The target owns the slot; the source may still be migrating it. Next does not
+		// start: its IMPORTING is undone.
+		if npre.imported() {
+			if _, uerr := cd.Do(ctx, "CLUSTER", "SETSLOT", strconv.Itoa(next.Slot), "STABLE"); uerr != nil {
+				err = fmt.Errorf("%w (and slot %d is left importing on %s: %v)", err, next.Slot, dst.Dial, uerr)
+			}
+		}
+		return 0, nil, fail(errs[0] != nil, "%w", err)
 	}
-	return moved, nil
+	return moved, npre, nil
 }
 
-// setOwner runs SETSLOT NODE dst on n and verifies that n redirects the slot to dst (and,
-// for the source, holds no key of it).
-func (m *mover) setOwner(ctx context.Context, n *Node, isSource bool, cs *Client, slot int, dst *Node, probe string) error {
-	s := strconv.Itoa(slot)
-	cl := cs
-	if !isSource {
-		var err error
-		if cl, err = m.pool.get(ctx, n.Dial); err != nil {
-			return err
-		}
-		defer m.pool.put(n.Dial, cl)
+// abandonOne undoes a prefetched first step of mv that will not be followed: the target
+// stops importing the slot.
+func (m *mover) abandonOne(ctx context.Context, mv planner.Move, pre *prefetch) error {
+	if !pre.imported() {
+		return nil
 	}
-	cmds := [][]string{{"CLUSTER", "SETSLOT", s, "NODE", dst.ID}, {"EXISTS", probe}}
+	dst := m.byID[mv.To]
+	cd, err := m.pool.get(ctx, dst.Dial)
+	if err == nil {
+		defer m.pool.put(dst.Dial, cd)
+		_, err = cd.Do(ctx, "CLUSTER", "SETSLOT", strconv.Itoa(mv.Slot), "STABLE")
+	}
+	if err != nil {
+		return &SlotMoveError{Slot: mv.Slot, From: m.byID[mv.From].Dial, To: dst.Dial, Open: true,
+			Err: fmt.Errorf("stopping: closing the slot on the target again failed: %w", err)}
+	}
+	return nil
+}
+
+// ownerCmds are the commands of step 4 on one master: SETSLOT NODE dst, the probe, and for
+// the source the count of keys it still holds in the slot.
+func ownerCmds(isSource bool, slot int, dst *Node) [][]string {
+	s := strconv.Itoa(slot)
+	cmds := [][]string{{"CLUSTER", "SETSLOT", s, "NODE", dst.ID}, {"EXISTS", probeKey(slot)}}
 	if isSource {
 		cmds = append(cmds, []string{"CLUSTER", "COUNTKEYSINSLOT", s})
 	}
-	vs, err := cl.Pipeline(ctx, cmds)
+	return cmds
+}
+
+// setOwner runs SETSLOT NODE dst on n, a master other than the source and the target, and
+// verifies that n redirects the slot to dst.
+func (m *mover) setOwner(ctx context.Context, n *Node, slot int, dst *Node) error {
+	cl, err := m.pool.get(ctx, n.Dial)
 	if err != nil {
 		return err
 	}
+	defer m.pool.put(n.Dial, cl)
+	vs, err := cl.Pipeline(ctx, ownerCmds(false, slot, dst))
+	if err != nil {
+		return err
+	}
+	return m.checkOwner(ctx, cl, n, false, slot, dst, vs)
+}
+
+// checkOwner verifies the replies to ownerCmds on n: SETSLOT NODE succeeded, n redirects the
+// probe to dst, and the source holds no key of the slot.
+func (m *mover) checkOwner(ctx context.Context, cl *Client, n *Node, isSource bool, slot int, dst *Node, vs []resp.Value) error {
 	if err := vs[0].Err(); err != nil {
 		return fmt.Errorf("CLUSTER SETSLOT %d NODE on %s: %w", slot, n.Dial, err)
 	}
 	if isSource && vs[2].Int != 0 {
 		return fmt.Errorf("verify: %s still holds %d key(s) of slot %d", n.Dial, vs[2].Int, slot)
 	}
+	probe := probeKey(slot)
 	probeReply := vs[1]
 	// A node that briefly thinks the cluster is down (CLUSTERDOWN, e.g. a peer's failure
 	// report on a loaded machine) is asked again until the client timeout.
@@ -808,6 +990,7 @@ func (m *mover) setOwner(ctx context.Context, n *Node, isSource bool, cs *Client
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
+		var err error
 		if probeReply, err = cl.Do(ctx, "EXISTS", probe); err != nil && !isClusterDown(probeReply) {
 			return err
 		}
@@ -1023,4 +1206,46 @@ func (p *connPool) close() {
 		c.Close()
 	}
 	p.all, p.idle = nil, nil
+}
+
+// send writes cmds in one flush and returns the function that reads their replies (as
+// Pipeline does, in two halves): the caller can let another node act only once these
+// commands are on their way.
+func (c *Client) send(ctx context.Context, cmds [][]string) func() ([]resp.Value, error) {
+	if c == nil {
+		return func() ([]resp.Value, error) {
+			return nil, errors.New("no connection to the node (unreachable, or the cluster was closed)")
+		}
+	}
+	if c.broken != nil {
+		return func() ([]resp.Value, error) { return nil, c.broken }
+	}
+	if err := ctx.Err(); err != nil {
+		return func() ([]resp.Value, error) { return nil, err }
+	}
+	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Now()) })
+	c.conn.SetDeadline(c.deadline(ctx))
+	for _, args := range cmds {
+		c.w.CommandStrings(args...)
+	}
+	if err := c.w.Flush(); err != nil {
+		stop()
+		err = c.fail(ctx, err)
+		return func() ([]resp.Value, error) { return nil, err }
+	}
+	return func() ([]resp.Value, error) {
+		defer stop()
+		out := make([]resp.Value, 0, len(cmds))
+		for range cmds {
+			v, err := c.r.ReadValue()
+			if err != nil {
+				return nil, c.fail(ctx, err)
+			}
+			if v.Kind == resp.Error && strings.HasPrefix(string(v.Str), "NOAUTH") {
+				return nil, &AuthError{Addr: c.addr, Reply: string(v.Str)}
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
 }

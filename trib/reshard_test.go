@@ -68,7 +68,7 @@ func TestMoverScheduling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.move = func(ctx context.Context, mv planner.Move) (int, error) {
+	m.move = func(ctx context.Context, mv planner.Move, pre *prefetch, next *planner.Move) (int, *prefetch, error) {
 		k := pairKey{mv.From, mv.To}
 		mu.Lock()
 		inFlight[k]++
@@ -87,7 +87,7 @@ func TestMoverScheduling(t *testing.T) {
 		inFlight[k]--
 		total--
 		mu.Unlock()
-		return 3, nil
+		return 3, nil, nil
 	}
 	res, err := m.run(context.Background())
 	if err != nil {
@@ -112,31 +112,57 @@ func TestMoverStopsBetweenSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	m.move = func(work context.Context, mv planner.Move) (int, error) {
+	// The fake prefetches next's first step as moveOne does; the stop must undo the one
+	// made while the fifth slot was closed, and only that one.
+	var abandoned []int
+	m.move = func(work context.Context, mv planner.Move, pre *prefetch, next *planner.Move) (int, *prefetch, error) {
 		if n++; n == 5 {
 			cancel()
 		}
 		if work.Err() != nil {
 			t.Error("the slot in flight was cancelled")
 		}
-		return 1, nil
+		if n > 1 && (pre == nil || pre.slot != mv.Slot) {
+			t.Errorf("slot %d: the first step prefetched with the slot before is not handed over", mv.Slot)
+		}
+		if next == nil {
+			return 1, nil, nil
+		}
+		return 1, &prefetch{slot: next.Slot}, nil
+	}
+	m.abandon = func(_ context.Context, mv planner.Move, pre *prefetch) error {
+		abandoned = append(abandoned, pre.slot)
+		if pre.slot != mv.Slot {
+			t.Errorf("abandoning slot %d with the prefetch of slot %d", mv.Slot, pre.slot)
+		}
+		return nil
 	}
 	res, err := m.run(ctx)
-	if !errors.Is(err, ErrStopped) || res.SlotsMoved != 5 || len(res.Remaining) != 25 || res.Remaining[0] != moves[5] {
+	// One worker keeps its pair while the pair has moves: the first pair's first five
+	// moves are made (fakeMoves cycles through three pairs), the sixth was prefetched.
+	if !errors.Is(err, ErrStopped) || res.SlotsMoved != 5 || len(res.Remaining) != 25 || res.Remaining[0] != moves[1] {
 		t.Fatalf("stop: %v %+v", err, res)
+	}
+	for i := 0; i < 5; i++ {
+		if !m.done[3*i] {
+			t.Errorf("move %d (the pair's move %d) was not made", 3*i, i)
+		}
+	}
+	if len(abandoned) != 1 || abandoned[0] != moves[15].Slot {
+		t.Fatalf("abandoned prefetches %v, want slot %d only", abandoned, moves[15].Slot)
 	}
 
 	m, _ = newMover(c, moves, SlotMoveOptions{Parallel: 1})
 	n = 0
-	m.move = func(_ context.Context, mv planner.Move) (int, error) {
+	m.move = func(_ context.Context, mv planner.Move, _ *prefetch, _ *planner.Move) (int, *prefetch, error) {
 		if n++; n == 3 {
-			return 0, &SlotMoveError{Slot: mv.Slot, Open: true, Err: fmt.Errorf("BUSYKEY")}
+			return 0, nil, &SlotMoveError{Slot: mv.Slot, Open: true, Err: fmt.Errorf("BUSYKEY")}
 		}
-		return 1, nil
+		return 1, nil, nil
 	}
 	res, err = m.run(context.Background())
 	var se *SlotMoveError
-	if !errors.As(err, &se) || res.OpenSlot != moves[2].Slot || res.SlotsMoved != 2 || len(res.Remaining) != 28 {
+	if !errors.As(err, &se) || res.OpenSlot != moves[6].Slot || res.SlotsMoved != 2 || len(res.Remaining) != 28 {
 		t.Fatalf("failure: %v %+v", err, res)
 	}
 }
