@@ -112,13 +112,12 @@ func TestLengthEncoding(t *testing.T) {
 		{math.MaxUint32 + 1, "810000000100000000"},
 	}
 	for _, tt := range tests {
-		var buf bytes.Buffer
-		w := writer{out: &buf}
+		var w writer
 		w.writeLen(tt.n)
-		if got := hex.EncodeToString(buf.Bytes()); got != tt.want {
+		if got := hex.EncodeToString(w.buf); got != tt.want {
 			t.Errorf("writeLen(%d) = %s, want %s", tt.n, got, tt.want)
 		}
-		got, err := newBytesReader(buf.Bytes()).readLen()
+		got, err := newBytesReader(w.buf).readLen()
 		if err != nil || got != tt.n {
 			t.Errorf("readLen(%s) = %d, %v", tt.want, got, err)
 		}
@@ -147,13 +146,12 @@ func TestStringEncoding(t *testing.T) {
 		{"abcdefghijklmnopqrstu", true, "15"}, // incompressible: verbatim
 	}
 	for _, tt := range tests {
-		var buf bytes.Buffer
-		w := writer{out: &buf, opts: Options{Compression: tt.compress}}
+		w := writer{opts: Options{Compression: tt.compress}}
 		w.writeString([]byte(tt.in))
-		if got := hex.EncodeToString(buf.Bytes()); !strings.HasPrefix(got, tt.want) {
+		if got := hex.EncodeToString(w.buf); !strings.HasPrefix(got, tt.want) {
 			t.Errorf("writeString(%q) = %s, want prefix %s", tt.in, got, tt.want)
 		}
-		got, err := newBytesReader(buf.Bytes()).readString()
+		got, err := newBytesReader(w.buf).readString()
 		if err != nil || string(got) != tt.in {
 			t.Errorf("readString of %q = %q, %v", tt.in, got, err)
 		}

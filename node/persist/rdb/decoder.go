@@ -20,7 +20,14 @@ type Decoder struct {
 	// SkipChecksum disables the CRC64 check of the trailer, as rdbchecksum no does on
 	// load. A trailer of zero, written with rdbchecksum no, is never checked.
 	SkipChecksum bool
+	// ReuseEntry makes Next return the same Entry every time, its Key in a buffer the
+	// next call overwrites, for a loader that copies each key into its own structures:
+	// loading a million keys then allocates no Entry and no key. The Value's bytes are
+	// new on every call either way.
+	ReuseEntry bool
 
+	entry     Entry
+	keyBuf    []byte
 	r         *reader
 	version   int
 	started   bool
@@ -97,6 +104,15 @@ func (d *Decoder) Next() (*Entry, error) {
 	return e, err
 }
 
+// newEntry returns the Entry the next key is read into.
+func (d *Decoder) newEntry() *Entry {
+	if d.ReuseEntry {
+		d.entry = Entry{DB: d.db}
+		return &d.entry
+	}
+	return &Entry{DB: d.db}
+}
+
 func (d *Decoder) readHeader() error {
 	var magic [9]byte
 	if err := d.r.readFixed(magic[:]); err != nil {
@@ -127,7 +143,7 @@ func (d *Decoder) next() (*Entry, error) {
 			return nil, err
 		}
 	}
-	e := &Entry{DB: d.db}
+	e := d.newEntry()
 	for {
 		op, err := r.readByte()
 		if err != nil {
@@ -206,7 +222,13 @@ func (d *Decoder) next() (*Entry, error) {
 			if !isObjectType(op) {
 				return nil, r.corrupt("Unknown RDB encoding type %d", op)
 			}
-			if e.Key, err = r.readString(); err != nil {
+			if d.ReuseEntry {
+				d.keyBuf, err = r.appendString(d.keyBuf[:0])
+				e.Key = d.keyBuf
+			} else {
+				e.Key, err = r.readString()
+			}
+			if err != nil {
 				return nil, err
 			}
 			v, empty, err := decodeValue(r, op)
@@ -215,7 +237,7 @@ func (d *Decoder) next() (*Entry, error) {
 			}
 			if empty {
 				d.skipped++
-				e = &Entry{DB: d.db}
+				e = d.newEntry()
 				continue
 			}
 			e.Value = v

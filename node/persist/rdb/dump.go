@@ -1,7 +1,6 @@
 package rdb
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,11 +17,10 @@ func EncodeDump(v *Value, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rdb: dump: %w", err)
 	}
-	var buf bytes.Buffer
-	w := writer{out: &buf, opts: opts}
+	w := writer{opts: opts}
 	w.writeByte(t)
 	w.writeValue(t, v)
-	out := binary.LittleEndian.AppendUint16(buf.Bytes(), Version)
+	out := binary.LittleEndian.AppendUint16(w.buf, Version)
 	return binary.LittleEndian.AppendUint64(out, CRC64(0, out)), nil
 }
 

@@ -1,7 +1,6 @@
 package rdb
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -63,31 +62,55 @@ func DefaultOptions() Options {
 	}
 }
 
-// byteSink is where a writer puts bytes: a bufio.Writer for files, a bytes.Buffer for DUMP
-// payloads.
-type byteSink interface {
-	io.Writer
-	io.ByteWriter
-}
-
-// writer encodes values with a sticky error: after the first failure every write is a
-// no-op and err reports it.
+// writer encodes values into its own buffer, buf, with a sticky error. With out set it is
+// a buffered stream: buf is handed to out whenever it passes flushSize (and by flush), and
+// after the first failure every write is a no-op and err reports it. Without out
+// everything stays in buf, for AppendEntry and DUMP payloads. Appending to a slice the
+// writer owns, rather than calling an io.Writer per field, keeps the small writes of
+// every key (a type byte, a length) free of allocations.
 type writer struct {
-	out  byteSink
+	buf  []byte
+	out  io.Writer
 	opts Options
 	err  error
 }
 
+// flushSize is the buffered size from which a streaming writer hands its bytes on.
+const flushSize = 64 << 10
+
 func (w *writer) writeByte(b byte) {
+	if w.out != nil && len(w.buf) >= flushSize {
+		w.flush()
+	}
 	if w.err == nil {
-		w.err = w.out.WriteByte(b)
+		w.buf = append(w.buf, b)
 	}
 }
 
+// writeRaw appends p, flushing in flushSize pieces when streaming. p never reaches out
+// itself, so the small arrays callers format lengths in stay on their stack.
 func (w *writer) writeRaw(p []byte) {
-	if w.err == nil {
-		_, w.err = w.out.Write(p)
+	for w.err == nil {
+		room := flushSize - len(w.buf)
+		if w.out == nil || len(p) <= room {
+			w.buf = append(w.buf, p...)
+			return
+		}
+		if room > 0 {
+			w.buf = append(w.buf, p[:room]...)
+			p = p[room:]
+		}
+		w.flush()
 	}
+}
+
+// flush hands the buffered bytes to out.
+func (w *writer) flush() {
+	if w.err != nil || w.out == nil || len(w.buf) == 0 {
+		return
+	}
+	_, w.err = w.out.Write(w.buf)
+	w.buf = w.buf[:0]
 }
 
 // writeLen writes a length in the smallest of its four forms (rdbSaveLen).
@@ -97,7 +120,8 @@ func (w *writer) writeLen(n uint64) {
 	case n < 1<<6:
 		w.writeByte(byte(n))
 	case n < 1<<14:
-		w.writeRaw([]byte{len14Bit<<6 | byte(n>>8), byte(n)})
+		b[0], b[1] = len14Bit<<6|byte(n>>8), byte(n)
+		w.writeRaw(b[:2])
 	case n <= math.MaxUint32:
 		b[0] = len32Bit
 		binary.BigEndian.PutUint32(b[1:], uint32(n))
@@ -120,11 +144,16 @@ func (w *writer) writeString(s []byte) {
 		}
 	}
 	if w.opts.Compression && len(s) > 20 {
-		if c := lzfCompress(s, len(s)-4); c != nil {
+		lz := lzfCompressors.Get().(*lzfCompressor)
+		c := lz.compress(s, len(s)-4)
+		if c != nil {
 			w.writeByte(lenEnc<<6 | encLZF)
 			w.writeLen(uint64(len(c)))
 			w.writeLen(uint64(len(s)))
 			w.writeRaw(c)
+		}
+		lzfCompressors.Put(lz)
+		if c != nil {
 			return
 		}
 	}
@@ -135,13 +164,17 @@ func (w *writer) writeString(s []byte) {
 // writeIntString writes an integer that fits 32 bits in the integer string encoding
 // (rdbEncodeInteger).
 func (w *writer) writeIntString(v int64) {
+	b := [5]byte{0, byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
 	switch {
 	case v >= math.MinInt8 && v <= math.MaxInt8:
-		w.writeRaw([]byte{lenEnc<<6 | encInt8, byte(v)})
+		b[0] = lenEnc<<6 | encInt8
+		w.writeRaw(b[:2])
 	case v >= math.MinInt16 && v <= math.MaxInt16:
-		w.writeRaw([]byte{lenEnc<<6 | encInt16, byte(v), byte(v >> 8)})
+		b[0] = lenEnc<<6 | encInt16
+		w.writeRaw(b[:3])
 	default:
-		w.writeRaw([]byte{lenEnc<<6 | encInt32, byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)})
+		b[0] = lenEnc<<6 | encInt32
+		w.writeRaw(b[:5])
 	}
 }
 
@@ -171,7 +204,6 @@ func (c *crcWriter) Write(p []byte) (int, error) {
 // libraries, then each database's keys.
 type Encoder struct {
 	w       writer
-	bw      *bufio.Writer
 	cw      *crcWriter
 	db      int
 	started bool
@@ -182,8 +214,7 @@ type Encoder struct {
 // flushes.
 func NewEncoder(w io.Writer, opts Options) *Encoder {
 	cw := &crcWriter{w: w}
-	bw := bufio.NewWriterSize(cw, 64<<10)
-	return &Encoder{w: writer{out: bw, opts: opts}, bw: bw, cw: cw, db: -1}
+	return &Encoder{w: writer{buf: make([]byte, 0, flushSize+4<<10), out: cw, opts: opts}, cw: cw, db: -1}
 }
 
 func (e *Encoder) begin() error {
@@ -332,7 +363,8 @@ func (w *writer) writeKeyValue(t byte, ent *Entry) {
 		w.writeLen(ent.Idle)
 	}
 	if ent.HasFreq {
-		w.writeRaw([]byte{opFreq, ent.Freq})
+		w.writeByte(opFreq)
+		w.writeByte(ent.Freq)
 	}
 	w.writeByte(t)
 	w.writeString(ent.Key)
@@ -348,23 +380,9 @@ func AppendEntry(dst []byte, ent *Entry, opts Options) ([]byte, error) {
 	if err != nil {
 		return dst, fmt.Errorf("rdb: key %q: %w", ent.Key, err)
 	}
-	s := sliceSink{b: dst}
-	w := writer{out: &s, opts: opts}
+	w := writer{buf: dst, opts: opts}
 	w.writeKeyValue(t, ent)
-	return s.b, nil
-}
-
-// sliceSink is a byteSink appending to a slice; it never fails.
-type sliceSink struct{ b []byte }
-
-func (s *sliceSink) Write(p []byte) (int, error) {
-	s.b = append(s.b, p...)
-	return len(p), nil
-}
-
-func (s *sliceSink) WriteByte(c byte) error {
-	s.b = append(s.b, c)
-	return nil
+	return w.buf, nil
 }
 
 // WriteEncoded writes keys already encoded by AppendEntry into the database the last
@@ -390,7 +408,8 @@ func (e *Encoder) Flush() error {
 	if e.w.err != nil {
 		return e.w.err
 	}
-	return e.bw.Flush()
+	e.w.flush()
+	return e.w.err
 }
 
 // Close writes the EOF opcode and the checksum trailer and flushes. It does not close the
@@ -404,8 +423,8 @@ func (e *Encoder) Close() error {
 	if e.w.err != nil {
 		return e.w.err
 	}
-	if err := e.bw.Flush(); err != nil {
-		return err
+	if e.w.flush(); e.w.err != nil {
+		return e.w.err
 	}
 	sum := e.cw.crc
 	if !e.w.opts.Checksum {

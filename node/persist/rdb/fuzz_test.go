@@ -112,3 +112,64 @@ func FuzzDecodeDump(f *testing.F) {
 		}
 	})
 }
+
+// lzfDecompressBytewise is lzf_d.c's loop as written, one byte per step: the reference the
+// chunked copies of lzfDecompressAppend must agree with.
+func lzfDecompressBytewise(in []byte, outLen int) ([]byte, bool) {
+	var out []byte
+	for ip := 0; ip < len(in); {
+		ctrl := int(in[ip])
+		ip++
+		if ctrl < 32 {
+			if ip+ctrl+1 > len(in) {
+				return nil, false
+			}
+			out = append(out, in[ip:ip+ctrl+1]...)
+			ip += ctrl + 1
+			continue
+		}
+		l := ctrl >> 5
+		if ip >= len(in) {
+			return nil, false
+		}
+		if l == 7 {
+			l += int(in[ip])
+			if ip++; ip >= len(in) {
+				return nil, false
+			}
+		}
+		ref := len(out) - (ctrl&0x1f)<<8 - int(in[ip]) - 1
+		ip++
+		if ref < 0 {
+			return nil, false
+		}
+		for i := 0; i < l+2; i++ {
+			out = append(out, out[ref+i])
+		}
+	}
+	return out, len(out) == outLen
+}
+
+// FuzzLZF round-trips arbitrary input through the compressor, and feeds arbitrary bytes
+// to the decompressor, which must agree with the byte-by-byte reference or refuse.
+func FuzzLZF(f *testing.F) {
+	f.Add([]byte("value:12345\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"), 27)
+	f.Add([]byte("abcabcabcabcabcabcabcabcabcabc"), 30)
+	f.Add([]byte{0, 'a', 0xe0, 40, 0}, 44)
+	f.Fuzz(func(t *testing.T, data []byte, n int) {
+		if c := lzfCompress(data, len(data)); c != nil {
+			got, err := lzfDecompress(c, len(data))
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("round trip of %q: %q, %v", data, got, err)
+			}
+		}
+		if n <= 0 || n > 1<<16 {
+			return
+		}
+		got, err := lzfDecompressAppend([]byte("prefix"), data, n)
+		want, ok := lzfDecompressBytewise(data, n)
+		if ok != (err == nil) || ok && !bytes.Equal(got[6:], want) || string(got[:6]) != "prefix" {
+			t.Fatalf("decompress %x to %d: %q, %v; reference %q, %v", data, n, got, err, want, ok)
+		}
+	})
+}

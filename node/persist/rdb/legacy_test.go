@@ -258,8 +258,7 @@ const farFutureMs = 4102444800123
 func legacyFile() (file []byte, entries []*Entry, library string) {
 	var buf bytes.Buffer
 	cw := &crcWriter{w: &buf}
-	var out bytes.Buffer
-	w := writer{out: &out, opts: DefaultOptions()}
+	w := writer{opts: DefaultOptions()}
 	w.writeRaw([]byte("REDIS0009"))
 	w.writeByte(opAux)
 	w.writeString([]byte("redis-ver"))
@@ -292,7 +291,7 @@ func legacyFile() (file []byte, entries []*Entry, library string) {
 		entries = append(entries, k.e)
 	}
 	w.writeByte(opEOF)
-	cw.Write(out.Bytes())
+	cw.Write(w.buf)
 	binary.Write(&buf, binary.LittleEndian, cw.crc)
 	return buf.Bytes(), entries, "#!LUA name=oldlib\n" + legacyLibraryCode
 }

@@ -63,8 +63,7 @@ func TestLyingLengths(t *testing.T) {
 // TestRedis72Types decodes the two object types Redis 7.2 added: sets as listpacks and
 // streams whose consumers record an active time.
 func TestRedis72Types(t *testing.T) {
-	var buf bytes.Buffer
-	w := writer{out: &buf, opts: DefaultOptions()}
+	w := writer{opts: DefaultOptions()}
 	w.writeRaw([]byte("REDIS0011"))
 
 	w.writeByte(typeSetListpack)
@@ -105,7 +104,7 @@ func TestRedis72Types(t *testing.T) {
 	w.writeByte(opEOF)
 	w.writeUint64LE(0)
 
-	d := NewDecoder(bytes.NewReader(buf.Bytes()))
+	d := NewDecoder(bytes.NewReader(w.buf))
 	set, err := d.Next()
 	if err != nil {
 		t.Fatal(err)

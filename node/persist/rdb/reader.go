@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -22,6 +23,8 @@ type reader struct {
 
 	// capture, when non-nil, collects every byte consumed (module values are kept raw).
 	capture []byte
+	// scratch holds readTemp's bytes when they straddle a refill.
+	scratch []byte
 }
 
 const readBufSize = 64 << 10
@@ -100,24 +103,53 @@ func (r *reader) read(n uint64) ([]byte, error) {
 		r.pos = len(r.buf)
 		return nil, r.truncated()
 	}
-	if n > math.MaxInt {
-		return nil, r.corrupt("length %d is too large", n)
+	return r.appendRead(make([]byte, 0, min(n, maxPrealloc)), n)
+}
+
+// appendRead appends the next n bytes to dst.
+func (r *reader) appendRead(dst []byte, n uint64) ([]byte, error) {
+	if r.src == nil && n > uint64(len(r.buf)-r.pos) {
+		r.pos = len(r.buf)
+		return dst, r.truncated()
 	}
-	out := make([]byte, 0, min(n, maxPrealloc))
-	for uint64(len(out)) < n {
+	if n > math.MaxInt {
+		return dst, r.corrupt("length %d is too large", n)
+	}
+	start := len(dst)
+	dst = slices.Grow(dst, int(min(n, maxPrealloc)))
+	for uint64(len(dst)-start) < n {
 		if r.pos == len(r.buf) {
 			if err := r.fill(); err != nil {
-				return nil, err
+				return dst, err
 			}
 		}
-		k := min(uint64(len(r.buf)-r.pos), n-uint64(len(out)))
-		out = append(out, r.buf[r.pos:r.pos+int(k)]...)
+		k := min(uint64(len(r.buf)-r.pos), n-uint64(len(dst)-start))
+		dst = append(dst, r.buf[r.pos:r.pos+int(k)]...)
 		r.pos += int(k)
 	}
 	if r.capture != nil {
-		r.capture = append(r.capture, out...)
+		r.capture = append(r.capture, dst[start:]...)
 	}
-	return out, nil
+	return dst, nil
+}
+
+// readTemp returns the next n bytes in a slice that is only valid until the reader's
+// next call: a window of its buffer when the bytes are all there (the common case for an
+// LZF string's compressed form, which is expanded at once), else a scratch buffer.
+func (r *reader) readTemp(n uint64) ([]byte, error) {
+	if n <= uint64(len(r.buf)-r.pos) {
+		p := r.buf[r.pos : r.pos+int(n)]
+		r.pos += int(n)
+		if r.capture != nil {
+			r.capture = append(r.capture, p...)
+		}
+		return p, nil
+	}
+	out, err := r.appendRead(r.scratch[:0], n)
+	if cap(out) <= maxPrealloc {
+		r.scratch = out[:0]
+	}
+	return out, err
 }
 
 // readFixed reads exactly len(dst) bytes into dst.
@@ -206,57 +238,65 @@ func (r *reader) readCount(what string) (uint64, error) {
 }
 
 // readString reads a string in any of its encodings (rdbGenericLoadStringObject): raw
-// with a length, an integer of 8, 16 or 32 bits rendered back to decimal, or LZF.
-func (r *reader) readString() ([]byte, error) {
+// with a length, an integer of 8, 16 or 32 bits rendered back to decimal, or LZF. The
+// slice is new and the caller's.
+func (r *reader) readString() ([]byte, error) { return r.appendString(nil) }
+
+// appendString is readString appending to dst; with dst nil the result has exactly the
+// string's capacity.
+func (r *reader) appendString(dst []byte) ([]byte, error) {
 	n, enc, err := r.readLenOrEnc()
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	if !enc {
-		return r.read(n)
+		if dst == nil {
+			return r.read(n)
+		}
+		return r.appendRead(dst, n)
 	}
 	switch n {
 	case encInt8:
 		b, err := r.readByte()
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
-		return strconv.AppendInt(nil, int64(int8(b)), 10), nil
+		return strconv.AppendInt(dst, int64(int8(b)), 10), nil
 	case encInt16:
 		var v [2]byte
 		if err := r.readFixed(v[:]); err != nil {
-			return nil, err
+			return dst, err
 		}
-		return strconv.AppendInt(nil, int64(int16(binary.LittleEndian.Uint16(v[:]))), 10), nil
+		return strconv.AppendInt(dst, int64(int16(binary.LittleEndian.Uint16(v[:]))), 10), nil
 	case encInt32:
 		var v [4]byte
 		if err := r.readFixed(v[:]); err != nil {
-			return nil, err
+			return dst, err
 		}
-		return strconv.AppendInt(nil, int64(int32(binary.LittleEndian.Uint32(v[:]))), 10), nil
+		return strconv.AppendInt(dst, int64(int32(binary.LittleEndian.Uint32(v[:]))), 10), nil
 	case encLZF:
 		clen, err := r.readLen()
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		ulen, err := r.readLen()
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
 		if clen == 0 || ulen == 0 || ulen/lzfMaxRatio > clen {
-			return nil, r.corrupt("Invalid LZF compressed string (%d bytes claimed from %d)", ulen, clen)
+			return dst, r.corrupt("Invalid LZF compressed string (%d bytes claimed from %d)", ulen, clen)
 		}
-		c, err := r.read(clen)
+		c, err := r.readTemp(clen)
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
-		out, err := lzfDecompress(c, int(ulen))
+		out, err := lzfDecompressAppend(dst, c, int(ulen))
 		if err != nil {
-			return nil, r.corrupt("%v", err)
+			return dst, r.corrupt("%v", err)
 		}
 		return out, nil
 	}
-	return nil, r.corrupt("Unknown RDB string encoding type %d", n)
+	return dst, r.corrupt("Unknown RDB string encoding type %d", n)
 }
 
 // readStringDouble reads a score in the pre-RDB-8 text form (rdbLoadDoubleValue): a

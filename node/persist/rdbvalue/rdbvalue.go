@@ -161,11 +161,16 @@ func streamID(id stream.ID) rdb.StreamID { return rdb.StreamID{Ms: id.Ms, Seq: i
 func fromRDBID(id rdb.StreamID) stream.ID { return stream.ID{Ms: id.Ms, Seq: id.Seq} }
 
 // ToObject builds a keyspace value from a decoded one, with the encoding Redis 7.0 gives
-// it on load. The object does not share memory with v.
+// it on load. A string keeps v.Str as its buffer (the decoder's bytes are the caller's to
+// hand over), so v must not be changed afterwards; other types share no memory with v.
 func ToObject(v *rdb.Value, lim Limits) (keyspace.Object, error) {
 	switch v.Type {
 	case rdb.TypeString:
-		return keyspace.StringObject(v.Str), nil
+		// SetString reuses the object's buffer when it fits: given v.Str itself, its copy
+		// is onto the same bytes, and loading a string costs no second allocation.
+		o := keyspace.Object{Str: v.Str[:0]}
+		o.SetString(v.Str)
+		return o, nil
 	case rdb.TypeList:
 		// Redis 7.0 holds every list as a quicklist, whatever the file's encoding.
 		elems := make([]string, len(v.List))

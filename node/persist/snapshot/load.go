@@ -93,6 +93,8 @@ func LoadFile(ks *keyspace.Keyspace, path string, opts LoadOptions) (LoadResult,
 // commands).
 func Load(ks *keyspace.Keyspace, d *rdb.Decoder, opts LoadOptions) (LoadResult, error) {
 	d.SkipChecksum = opts.SkipChecksum
+	// The keyspace copies each key, and takes each value's bytes (rdbvalue.ToObject).
+	d.ReuseEntry = true
 	var res LoadResult
 	ks.LockShards(keyspace.AllShards)
 	defer ks.UnlockShards(keyspace.AllShards)

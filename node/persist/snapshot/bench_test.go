@@ -1,0 +1,71 @@
+package snapshot
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/clusterctl/clusterctl/node/keyspace"
+	"github.com/clusterctl/clusterctl/node/persist/rdb"
+	"github.com/clusterctl/clusterctl/node/persist/rdbvalue"
+)
+
+// populate fills database 0 as DEBUG POPULATE n key 100 does: key:N holding "value:N"
+// padded with zero bytes to 100 bytes.
+func populate(ks *keyspace.Keyspace, n int) {
+	ks.LockShards(keyspace.AllShards)
+	defer ks.UnlockShards(keyspace.AllShards)
+	h := ks.DB(0, time.Now().UnixMilli(), nil)
+	var key []byte
+	for j := 0; j < n; j++ {
+		key = strconv.AppendInt(append(key[:0], "key:"...), int64(j), 10)
+		v := make([]byte, 100)
+		copy(v, strconv.AppendInt([]byte("value:"), int64(j), 10))
+		h.Add(key, keyspace.RawStringObject(v))
+	}
+}
+
+// benchKeys is the data set of the persistence benchmarks: the million keys of the
+// BGSAVE goal, fewer under -short.
+func benchKeys() int {
+	if testing.Short() {
+		return 100000
+	}
+	return 1000000
+}
+
+// BenchmarkWrite times one snapshot of the populated keyspace into memory, the CPU side
+// of SAVE and BGSAVE (go test -run '^$' -bench Write -benchtime 1x -cpuprofile ...).
+func BenchmarkWrite(b *testing.B) {
+	ks := keyspace.New(16, nil)
+	populate(ks, benchKeys())
+	var out bytes.Buffer
+	b.ResetTimer()
+	for range b.N {
+		out.Reset()
+		if _, err := Write(context.Background(), ks, &out, Options{RDB: rdb.DefaultOptions(), RedisVersion: "7.0.15"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(out.Len()), "file-bytes")
+}
+
+// BenchmarkLoad times loading that snapshot into an empty keyspace.
+func BenchmarkLoad(b *testing.B) {
+	ks := keyspace.New(16, nil)
+	populate(ks, benchKeys())
+	var file bytes.Buffer
+	if _, err := Write(context.Background(), ks, &file, Options{RDB: rdb.DefaultOptions(), RedisVersion: "7.0.15"}); err != nil {
+		b.Fatal(err)
+	}
+	ks = nil
+	b.ResetTimer()
+	for range b.N {
+		loaded := keyspace.New(16, nil)
+		if _, err := Load(loaded, rdb.NewDecoder(bytes.NewReader(file.Bytes())), LoadOptions{Limits: rdbvalue.DefaultLimits(), Now: time.Now().UnixMilli()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
