@@ -182,7 +182,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		}
 	}
 	s.stats.connectionsReceived.Add(1)
-	c := s.newClient(conn)
+	c := s.newClient(s.poller.Wrap(conn))
 	if msg := s.acceptDenied(c); msg != "" {
 		conn.Write([]byte(msg))
 		conn.Close()

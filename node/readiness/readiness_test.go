@@ -1,0 +1,220 @@
+package readiness
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// pair returns a loopback connection wrapped by p and its peer.
+func pair(t *testing.T, p *Poller) (wrapped, peer net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	peer, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, ok := <-accepted
+	if !ok {
+		t.Fatal("accept failed")
+	}
+	wrapped = p.Wrap(server)
+	t.Cleanup(func() { wrapped.Close(); peer.Close() })
+	return wrapped, peer
+}
+
+func startPoller(t *testing.T) *Poller {
+	t.Helper()
+	p, err := New()
+	if err != nil {
+		if runtime.GOOS != "linux" {
+			t.Skipf("no poller on %s: %v", runtime.GOOS, err)
+		}
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run()
+	}()
+	t.Cleanup(func() {
+		p.Close()
+		<-done
+	})
+	return p
+}
+
+// readWithin reads len(want) bytes or fails the test after d.
+func readWithin(t *testing.T, c net.Conn, want string, d time.Duration) {
+	t.Helper()
+	got := make([]byte, len(want))
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.ReadFull(c, got)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if string(got) != want {
+			t.Fatalf("read %q, want %q", got, want)
+		}
+	case <-time.After(d):
+		t.Fatalf("no data within %v: a reader waited for a wake-up that never came", d)
+	}
+}
+
+func TestWrappedConnectionsSeeEveryRequest(t *testing.T) {
+	p := startPoller(t)
+	cases := []struct {
+		name   string
+		chunks []string // written by the peer with a pause in between
+	}{
+		{"one request", []string{"PING\r\n"}},
+		{"request split in two writes", []string{"*1\r\n$4\r\n", "PING\r\n"}},
+		{"many small requests", []string{"a", "b", "c", "d", "e", "f", "g", "h"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w, peer := pair(t, p)
+			if _, ok := w.(*gate); !ok {
+				t.Fatalf("Wrap returned %T, want a gate", w)
+			}
+			// Ping-pong: each chunk is read only after the previous one was, so every
+			// read after the first waits for the poller's wake-up.
+			for _, chunk := range tc.chunks {
+				if _, err := peer.Write([]byte(chunk)); err != nil {
+					t.Fatal(err)
+				}
+				readWithin(t, w, chunk, 5*time.Second)
+			}
+		})
+	}
+}
+
+func TestBufferSizedReadDoesNotWaitForAnEdge(t *testing.T) {
+	p := startPoller(t)
+	w, peer := pair(t, p)
+	// 10 bytes arrive at once and are read 4 at a time: the bytes left after a full
+	// read bring no new event, so the gate must read them without waiting.
+	if _, err := peer.Write([]byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	readWithin(t, w, "0123", 5*time.Second)
+	readWithin(t, w, "4567", 5*time.Second)
+	readWithin(t, w, "89", 5*time.Second)
+}
+
+func TestCloseAndDeadlineWakeAWaitingReader(t *testing.T) {
+	p := startPoller(t)
+	cases := []struct {
+		name    string
+		act     func(net.Conn)
+		wantErr func(error) bool
+	}{
+		{"close", func(c net.Conn) { c.Close() }, func(err error) bool { return errors.Is(err, net.ErrClosed) }},
+		{"expired read deadline", func(c net.Conn) { c.SetReadDeadline(time.Unix(1, 0)) },
+			func(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }},
+		{"expired deadline", func(c net.Conn) { c.SetDeadline(time.Unix(1, 0)) },
+			func(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w, peer := pair(t, p)
+			peer.Write([]byte("x"))
+			readWithin(t, w, "x", 5*time.Second) // now the gate waits for an edge
+			done := make(chan error, 1)
+			go func() {
+				_, err := w.Read(make([]byte, 16))
+				done <- err
+			}()
+			time.Sleep(20 * time.Millisecond)
+			tc.act(w)
+			select {
+			case err := <-done:
+				if !tc.wantErr(err) {
+					t.Fatalf("read error %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the reader was not woken")
+			}
+		})
+	}
+}
+
+func TestStoppedPollerFallsBackToPlainReads(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Skipf("no poller: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run()
+	}()
+	w, peer := pair(t, p)
+	peer.Write([]byte("a"))
+	readWithin(t, w, "a", 5*time.Second)
+	p.Close()
+	<-done
+	peer.Write([]byte("b"))
+	readWithin(t, w, "b", 5*time.Second)
+	other, _ := pair(t, p)
+	if _, ok := other.(*gate); ok {
+		t.Fatal("a stopped poller still wraps connections")
+	}
+}
+
+func TestNilPollerAndPlainConns(t *testing.T) {
+	var p *Poller
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	if got := p.Wrap(a); got != a {
+		t.Fatal("a nil poller must return the connection unchanged")
+	}
+	live := startPoller(t)
+	if got := live.Wrap(a); got != a {
+		t.Fatal("a connection without a descriptor must be returned unchanged")
+	}
+}
+
+func TestReusedDescriptorIsNotWokenByTheOldOne(t *testing.T) {
+	p := startPoller(t)
+	w1, _ := pair(t, p)
+	g1 := w1.(*gate)
+	w1.Close()
+	w2, peer2 := pair(t, p)
+	g2 := w2.(*gate)
+	if g1.gen == g2.gen {
+		t.Fatal("two registrations share a generation")
+	}
+	// An event for the old registration, even on the same descriptor number, is ignored.
+	p.dispatchAll([]event{{fd: g2.fd, gen: g1.gen}})
+	select {
+	case <-g2.ready:
+		t.Fatal("the new connection was woken by the old one's event")
+	default:
+	}
+	peer2.Write([]byte("z"))
+	readWithin(t, w2, "z", 5*time.Second)
+}
