@@ -260,7 +260,16 @@ func (c *Config) loadString(text, file string, overridesFrom int, st *loadState)
 			if !d.is(multiArg) && len(argv) != 2 {
 				return fail("wrong number of arguments")
 			}
-			if err := c.setLoading(d, argv[1:], st); err != nil {
+			args := argv[1:]
+			// A multi-argument directive given as one non-empty argument is split again,
+			// as Redis 7.0 does, so `--replicaof "host port"` and `bind "a b"` work;
+			// `--save ""` stays one empty argument.
+			if d.is(multiArg) && len(args) == 1 && args[0] != "" {
+				if args, err = splitArgs(args[0]); err != nil {
+					return fail("Unbalanced quotes in configuration line")
+				}
+			}
+			if err := c.setLoading(d, args, st); err != nil {
 				return fail(err.Error())
 			}
 			continue
