@@ -243,6 +243,9 @@ func (s *Server) retryBlocked(c *client, bc *blockedClient) (served bool) {
 	}
 	ctx.Finish()
 	s.ks.Stream().Commit(&ctx.Effects)
+	if len(ctx.Effects.Ops) > 0 {
+		c.aofSync = s.aofSyncPoint()
+	}
 	return true
 }
 

@@ -79,6 +79,9 @@ type client struct {
 	// woff is the replication offset after the client's last write, which WAIT
 	// waits for the replicas to acknowledge.
 	woff int64
+	// aofSync is the AOF position the pending replies wait for under appendfsync always
+	// (0: none); flush waits for it (persistence_aof.go).
+	aofSync int64
 
 	// Transaction state (multi.go), owned by the client's goroutine but for dirtyCAS,
 	// set by writers of watched keys, and multiLen, read by CLIENT LIST (-1 outside
@@ -317,6 +320,10 @@ func (c *client) flush() bool {
 	pushing := c.pushing.Load()
 	if c.w.Buffered() == 0 && !pushing {
 		return true
+	}
+	if c.aofSync > 0 {
+		c.srv.waitAOFSynced(c.aofSync)
+		c.aofSync = 0
 	}
 	c.mu.Lock()
 	var err error

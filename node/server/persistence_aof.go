@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clusterctl/clusterctl/node/command"
@@ -42,8 +43,11 @@ const (
 
 // aofFields is the AOF's part of persistState, guarded by persistState.mu.
 type aofFields struct {
-	state    aofState
-	writer   *aof.Writer
+	state  aofState
+	writer *aof.Writer
+	// live mirrors writer for the clients' replies, which must not wait for persistState.mu
+	// (aofSyncPoint, waitAOFSynced).
+	live     atomic.Pointer[aof.Writer]
 	unsub    func()
 	manifest *aof.Manifest
 	// incrSizes is the size of the manifest's increment files before the current one;
@@ -259,6 +263,7 @@ func (s *Server) openAOFOnStart() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.aof.manifest, p.aof.writer, p.aof.state = m, w, aofOn
+	p.aof.live.Store(w)
 	p.aof.unsub = s.ks.Stream().Subscribe(w)
 	if p.aof.rewriteBaseSize == 0 {
 		p.aof.rewriteBaseSize = p.aof.baseSize + p.aof.incrSizes + w.Size()
@@ -324,6 +329,27 @@ func (s *Server) closeAOFLocked() {
 			s.log.Warningf("%v", err)
 		}
 		p.aof.writer = nil
+		p.aof.live.Store(nil)
+	}
+}
+
+// aofSyncPoint returns the AOF position a command's reply must wait for under appendfsync
+// always, read once the command's effects were applied; 0 when replies need not wait.
+func (s *Server) aofSyncPoint() int64 {
+	w := s.persist.aof.live.Load()
+	if w == nil || !w.Always() {
+		return 0
+	}
+	return w.End()
+}
+
+// waitAOFSynced holds a client's replies until the AOF is on disk up to off: group
+// commit, the clients waiting together sharing one fsync (aof.Writer.WaitSynced). Should
+// the writer have been replaced since off was read, the wait costs at most one fsync of
+// the new one; the old one was synced when it was closed.
+func (s *Server) waitAOFSynced(off int64) {
+	if w := s.persist.aof.live.Load(); w != nil {
+		w.WaitSynced(off)
 	}
 }
 
@@ -434,6 +460,7 @@ func (s *Server) rewriteAOF(ctx context.Context, m *aof.Manifest, incrFile *os.F
 			return
 		}
 		p.aof.writer = w
+		p.aof.live.Store(w)
 		p.aof.unsub = s.ks.Stream().Subscribe(w)
 	}
 	res, err := snapshot.Save(ctx, s.ks, tmp, opts)

@@ -129,6 +129,7 @@ func (s *Server) call(c *client, cmd *command.Command, argv [][]byte) {
 	c.db.Store(int32(ctx.DB.Index))
 	if len(ctx.Effects.Ops) > 0 {
 		c.woff = s.repl.master.Offset() // what WAIT waits for
+		c.aofSync = s.aofSyncPoint()    // what the reply waits for under appendfsync always
 	}
 	end := s.monoNow()
 	c.clock = end

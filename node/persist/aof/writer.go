@@ -41,9 +41,16 @@ func ParsePolicy(s string) (Policy, bool) {
 // Every batch is written to the file before Apply returns, that is before the command's
 // client gets its reply, as Redis writes its AOF buffer before replying: a process killed
 // with -9 loses no acknowledged write whatever the policy, since the data is in the
-// kernel. With appendfsync always Apply also fsyncs before returning, so the write
-// survives a machine crash too; everysec fsyncs from a background goroutine once a
-// second; no leaves it to the kernel. A batch of several ops is one MULTI/EXEC unit.
+// kernel. everysec fsyncs from a background goroutine once a second; no leaves it to the
+// kernel. A batch of several ops is one MULTI/EXEC unit.
+//
+// With appendfsync always the write must also be on disk before the reply goes out. Apply
+// runs with the command's keys locked, so it does not fsync itself (every writer would
+// then queue behind one fsync at a time); instead the server notes End after the command
+// and calls WaitSynced before sending the reply. That is group commit, as Redis's event
+// loop fsyncs once per iteration for every client served in it: whoever finds the file
+// not yet synced up to its write becomes the leader and fsyncs everything written so far,
+// while the writes that arrive meanwhile wait for the next leader and share its fsync.
 type Writer struct {
 	// mu guards everything below; Apply holds it while writing.
 	mu     sync.Mutex
@@ -52,9 +59,25 @@ type Writer struct {
 	db     int // the database the file's last SELECT chose, -1 for none yet
 	dirty  bool
 	closed bool
+	// prev is the file Switch replaced while bytes of it up to prevEnd may not be synced
+	// yet; the next leader syncs it before the current file.
+	prev    *os.File
+	prevEnd int64
+
+	// syncMu makes one leader fsync at a time; the writers queued on it are the next
+	// group. synced is the position up to which everything is on disk.
+	syncMu sync.Mutex
+	synced atomic.Int64
+	// syncFile is f.Sync, replaceable by tests.
+	syncFile func(*os.File) error
+	// fsyncs counts the fsyncs of WaitSynced, for tests of the grouping.
+	fsyncs atomic.Int64
 
 	policy atomic.Int32
 	size   atomic.Int64 // bytes of the current increment file
+	// end counts the bytes written by this Writer, across Switch: the positions End and
+	// WaitSynced speak of. Written under mu, read without it.
+	end atomic.Int64
 	// failed is set while the last write or fsync failed (aof_last_write_status).
 	failed  atomic.Bool
 	lastErr atomic.Pointer[error]
@@ -75,7 +98,8 @@ func NewWriter(f *os.File, policy Policy, onAlwaysFailure func(error)) (*Writer,
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", f.Name(), err)
 	}
-	w := &Writer{f: f, db: -1, onAlwaysFailure: onAlwaysFailure, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{f: f, db: -1, onAlwaysFailure: onAlwaysFailure, syncFile: (*os.File).Sync,
+		stop: make(chan struct{}), done: make(chan struct{})}
 	w.size.Store(st.Size())
 	w.policy.Store(int32(policy))
 	go w.fsyncLoop()
@@ -135,25 +159,76 @@ func (w *Writer) selectDB(db int) {
 	w.db = db
 }
 
-// writeLocked writes w.buf, and fsyncs under appendfsync always; w.mu is held.
+// writeLocked writes w.buf; w.mu is held. Under appendfsync always the fsync is left to
+// WaitSynced.
 func (w *Writer) writeLocked() {
 	n, err := w.f.Write(w.buf)
 	w.size.Add(int64(n))
-	always := Policy(w.policy.Load()) == FsyncAlways
-	if err == nil && always {
-		err = w.f.Sync()
-	}
+	w.end.Add(int64(n))
 	if err != nil {
-		err = fmt.Errorf("write AOF %s: %w", w.f.Name(), err)
-		w.lastErr.Store(&err)
-		w.failed.Store(true)
-		if always && w.onAlwaysFailure != nil {
-			w.onAlwaysFailure(err)
-		}
+		w.fail(fmt.Errorf("write AOF %s: %w", w.f.Name(), err))
 		return
 	}
 	w.failed.Store(false)
-	w.dirty = !always
+	w.dirty = true
+}
+
+// fail records a failed write or fsync; under appendfsync always it is fatal.
+func (w *Writer) fail(err error) {
+	w.lastErr.Store(&err)
+	w.failed.Store(true)
+	if Policy(w.policy.Load()) == FsyncAlways && w.onAlwaysFailure != nil {
+		w.onAlwaysFailure(err)
+	}
+}
+
+// Always reports whether the policy is appendfsync always, under which replies wait for
+// WaitSynced.
+func (w *Writer) Always() bool { return Policy(w.policy.Load()) == FsyncAlways }
+
+// End returns the position after the last byte written so far. Read after a command's
+// effects were applied, it is the position the command's reply waits for.
+func (w *Writer) End() int64 { return w.end.Load() }
+
+// WaitSynced returns once every byte up to position off is on disk (or the Writer is
+// closed, which syncs). It fsyncs itself when no fsync under way covers off: the callers
+// that arrive while one runs wait for it on syncMu, and the first of them to find its
+// write still not covered fsyncs once for all of them.
+func (w *Writer) WaitSynced(off int64) {
+	if w.synced.Load() >= off {
+		return
+	}
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	if w.synced.Load() >= off {
+		return
+	}
+	w.mu.Lock()
+	f, end, closed := w.f, w.end.Load(), w.closed
+	prev, prevEnd := w.prev, w.prevEnd
+	w.dirty = false
+	w.mu.Unlock()
+	if closed {
+		return
+	}
+	if prev != nil {
+		// A file the rewrite switched away from and then closed was synced by it first.
+		if err := w.syncFile(prev); err != nil && !errors.Is(err, os.ErrClosed) {
+			w.fail(fmt.Errorf("fsync AOF %s: %w", prev.Name(), err))
+			return
+		}
+		w.mu.Lock()
+		if w.prev == prev && w.prevEnd == prevEnd {
+			w.prev = nil
+		}
+		w.mu.Unlock()
+	}
+	w.fsyncs.Add(1)
+	if err := w.syncFile(f); err != nil && !errors.Is(err, os.ErrClosed) {
+		w.fail(fmt.Errorf("fsync AOF %s: %w", f.Name(), err))
+		return
+	}
+	w.synced.Store(end)
 }
 
 // appendCommand appends argv in the AOF's RESP form.
@@ -185,6 +260,10 @@ func (w *Writer) Switch(f *os.File) (old *os.File, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	old = w.f
+	if end := w.end.Load(); end > w.synced.Load() {
+		// Not fsynced here: Switch runs at a snapshot's instant with every shard locked.
+		w.prev, w.prevEnd = old, end
+	}
 	w.f, w.db, w.dirty = f, -1, false
 	w.size.Store(st.Size())
 	return old, nil
@@ -246,11 +325,18 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
-	f := w.f
+	f, end := w.f, w.end.Load()
 	w.mu.Unlock()
 	close(w.stop)
 	<-w.done
+	// Under syncMu, so WaitSynced callers queued behind this learn the outcome and none
+	// fsyncs a file being closed.
+	w.syncMu.Lock()
 	err := f.Sync()
+	if err == nil {
+		w.synced.Store(end)
+	}
+	w.syncMu.Unlock()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
