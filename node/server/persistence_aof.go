@@ -127,14 +127,26 @@ func (s *Server) runAOFCommand(c *client, argv [][]byte) error {
 // other problem stops the start-up.
 func (s *Server) loadAppendOnlyFiles() error {
 	start := time.Now()
-	dir := s.aofDir()
-	m, err := aof.LoadManifest(dir, s.aofFilename())
+	dir, name := s.aofDir(), s.aofFilename()
+	m, err := aof.LoadManifest(dir, name)
 	if errors.Is(err, aof.ErrNoManifest) {
-		s.log.Noticef("The AOF manifest file %s doesn't exist", aof.ManifestName(s.aofFilename()))
-		return nil
+		m, err = nil, nil
 	}
 	if err != nil {
 		return err
+	}
+	// A single appendonly.aof of Redis before 7.0 in the server's directory becomes the
+	// base of the multi-part layout (aofUpgradePrepare). The directory is the process's
+	// working directory, so the old file's path is its name.
+	if aof.NeedsUpgrade(name, dir, name, m) {
+		if m, err = aof.Upgrade(name, dir, name, m); err != nil {
+			return err
+		}
+		s.log.Noticef("Successfully migrated an old-style AOF file (%s) into the AOF directory (%s).", name, dir)
+	}
+	if m == nil {
+		s.log.Noticef("The AOF manifest file %s doesn't exist", aof.ManifestName(name))
+		return nil
 	}
 	files := m.Incrs
 	if m.Base != nil {

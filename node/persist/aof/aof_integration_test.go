@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/node/nodetest"
+	"github.com/clusterctl/clusterctl/node/persist/aof"
 	"github.com/clusterctl/clusterctl/node/persist/internal/rdbtest"
 	"github.com/clusterctl/clusterctl/node/resp"
 )
@@ -407,4 +408,61 @@ func renderValue(t *testing.T, c *rdbtest.Client, key, typ string) string {
 		slices.Sort(parts)
 	}
 	return strings.Join(parts, ",")
+}
+
+// TestWeUpgradeAPre70AppendonlyAOF starts the server on a directory holding a single
+// appendonly.aof, as Redis before 7.0 wrote it (commands, no manifest; here the RESP base
+// redis-server 7.0 writes with aof-use-rdb-preamble no, which is that format), and checks
+// that it moves into appendonlydir as the manifest's base, as Redis 7.0 does, and that
+// every key is there, then and after a restart on the upgraded directory.
+func TestWeUpgradeAPre70AppendonlyAOF(t *testing.T) {
+	redis := nodetest.Start(t, nodetest.Redis, nodetest.Options{Config: [][2]string{
+		{"appendonly", "yes"}, {"aof-use-rdb-preamble", "no"}}})
+	rc := dial(t, redis)
+	rdbtest.Run(t, rc, rdbtest.FillCommands())
+	if _, err := rc.Do("BGREWRITEAOF"); err != nil {
+		t.Fatal(err)
+	}
+	waitRewrite(t, rc)
+	want := snapshotOf(t, rc, "redis-server")
+	redis.Stop()
+	m, err := aof.LoadManifest(filepath.Join(redis.Dir, "appendonlydir"), "appendonly.aof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Base == nil || !strings.HasSuffix(m.Base.Name, ".base.aof") {
+		t.Fatalf("redis-server's base is %+v, want commands", m.Base)
+	}
+	old, err := os.ReadFile(filepath.Join(redis.Dir, "appendonlydir", m.Base.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "appendonly.aof"), old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ours := nodetest.Start(t, nodetest.Clusterctl, nodetest.Options{Dir: dir, Config: aofOn})
+	oc := dial(t, ours)
+	rdbtest.Compare(t, snapshotOf(t, oc, "clusterctl on a pre-7.0 appendonly.aof"), want, "clusterctl", "redis-server")
+	if _, err := os.Stat(filepath.Join(dir, "appendonly.aof")); !os.IsNotExist(err) {
+		t.Errorf("appendonly.aof is still in the data directory: %v", err)
+	}
+	moved, err := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof"))
+	if err != nil || string(moved) != string(old) {
+		t.Fatalf("appendonlydir/appendonly.aof: %d bytes, %v; want the old file's %d", len(moved), err, len(old))
+	}
+	got, err := aof.LoadManifest(filepath.Join(dir, "appendonlydir"), "appendonly.aof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Base == nil || *got.Base != (aof.FileInfo{Name: "appendonly.aof", Seq: 1, Type: aof.Base}) || len(got.Incrs) != 1 {
+		t.Fatalf("manifest after the upgrade: %s", got.Encode())
+	}
+	rdbtest.Run(t, oc, [][]string{{"SET", "after:upgrade", "1"}})
+	want2 := snapshotOf(t, oc, "clusterctl")
+	ours.Stop()
+	checkAOF(t, dir)
+	again := nodetest.Start(t, nodetest.Clusterctl, nodetest.Options{Dir: dir, Config: aofOn})
+	rdbtest.Compare(t, snapshotOf(t, dial(t, again), "clusterctl restarted"), want2, "restarted", "before")
 }
