@@ -5,6 +5,9 @@
 #
 #   bench/redis-benchmark.sh [-n REQUESTS] [-c CLIENTS] [-r ROUNDS] [-t TESTS] [-P "1 16"]
 #
+# -t default runs redis-benchmark's whole default suite (no -t, as `redis-benchmark -q`
+# does) in each round and reports every test of it.
+#
 # Both servers listen on free loopback ports in 12000..22767, with persistence off, and
 # are stopped by PID when the script exits. The two servers are measured alternately,
 # ROUNDS times, and the best round of each is kept, so a burst of load from elsewhere on
@@ -86,6 +89,32 @@ has_command() {
 	case $2 in lpop) name=lpop ;; rpop) name=rpop ;; esac
 	[ "$(redis-cli -p "$1" command info "$name" | head -1)" != "" ]
 }
+
+# suite PORT PIPELINE prints "test,rps" for every test of the default suite.
+suite() {
+	redis-benchmark -p "$1" -c "$clients" -n "$requests" -P "$2" -r 100000 --csv 2>/dev/null |
+		awk -F'"' 'NR > 1 { print $2 "," $4 }'
+}
+
+if [ "$tests" = default ]; then
+	printf "%-40s %3s %14s %14s %7s\n" "test" "-P" "clusterctl" "redis-server" "ratio"
+	for P in $pipelines; do
+		: >"$work/ours" && : >"$work/theirs"
+		for _ in $(seq "$rounds"); do
+			suite "$ours" "$P" >>"$work/ours"
+			suite "$theirs" "$P" >>"$work/theirs"
+		done
+		# Best round of each side per test, in the suite's order.
+		awk -F, -v P="$P" '
+			FNR == 1 { side++ }
+			{ if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+			  if ($2 > best[side, $1]) best[side, $1] = $2 }
+			END { for (i = 1; i <= n; i++) { t = order[i]; a = best[1, t]; b = best[2, t]
+			      printf "%-40s %3s %14.0f %14.0f %7s\n", t, P, a, b, (b > 0 ? sprintf("%.2f", a / b) : "-") } }
+		' "$work/ours" "$work/theirs"
+	done
+	exit 0
+fi
 
 printf "%-16s %3s %14s %14s %7s\n" "command" "-P" "clusterctl" "redis-server" "ratio"
 IFS=, read -ra names <<<"$tests"
