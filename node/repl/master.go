@@ -614,7 +614,7 @@ func (m *Master) feedStream(l *Link, r *Reader) error {
 
 func (l *Link) write(p []byte) error {
 	if t := l.m.settings().Timeout; t > 0 {
-		l.conn.SetWriteDeadline(l.m.clock.Now().Add(t))
+		l.conn.SetWriteDeadline(time.Now().Add(t))
 	}
 	_, err := l.conn.Write(p)
 	return err

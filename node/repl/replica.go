@@ -162,6 +162,7 @@ func (r *Replica) run(ctx context.Context) {
 // the stream until the link breaks.
 func (r *Replica) session(ctx context.Context, addr string) error {
 	set := r.settings()
+	r.lastIO.Store(r.clock.Now().UnixMilli())
 	r.state.Store(stateConnecting)
 	r.log.Noticef("Connecting to MASTER %s", addr)
 	dctx, cancel := context.WithTimeout(ctx, max(set.Timeout, time.Second))
@@ -187,21 +188,21 @@ func (r *Replica) session(ctx context.Context, addr string) error {
 	br := bufio.NewReaderSize(cr, 64*1024)
 	rd := resp.NewReader(br)
 	rd.Master = true
-	deadline := func() {
-		if set.Timeout > 0 {
-			conn.SetReadDeadline(r.clock.Now().Add(set.Timeout))
-		}
-	}
+	// A master silent for repl-timeout is dropped by Cron, whatever the state.
 	call := func(args ...string) (resp.Value, error) {
 		w := resp.NewWriter(conn)
 		w.CommandStrings(args...)
 		if err := w.Flush(); err != nil {
 			return resp.Value{}, err
 		}
-		deadline()
-		return rd.ReadValue()
+		v, err := rd.ReadValue()
+		if err == nil {
+			r.lastIO.Store(r.clock.Now().UnixMilli())
+		}
+		return v, err
 	}
 
+	r.lastIO.Store(r.clock.Now().UnixMilli())
 	r.state.Store(stateHandshake)
 	v, err := call("PING")
 	if err != nil {
@@ -270,7 +271,7 @@ func (r *Replica) session(ctx context.Context, addr string) error {
 		}
 		r.log.Noticef("Full resync from master: %s:%d", f[1], off)
 		r.state.Store(stateTransfer)
-		if err := r.receiveRDB(br, deadline); err != nil {
+		if err := r.receiveRDB(br); err != nil {
 			return err
 		}
 		r.m.Follow(f[1], off)
@@ -288,7 +289,7 @@ func (r *Replica) session(ctx context.Context, addr string) error {
 	default:
 		return fmt.Errorf("Unexpected reply to PSYNC from master: +%s", reply)
 	}
-	return r.stream(ctx, conn, cr, br, rd, deadline)
+	return r.stream(ctx, conn, cr, br, rd)
 }
 
 // psyncArgs returns what PSYNC asks for: this node's history and the offset after it,
@@ -305,10 +306,9 @@ func (r *Replica) psyncArgs() (string, int64) {
 }
 
 // receiveRDB reads the full sync payload ($<len> or $EOF:<mark>) into the loader.
-func (r *Replica) receiveRDB(br *bufio.Reader, deadline func()) error {
+func (r *Replica) receiveRDB(br *bufio.Reader) error {
 	var line string
 	for {
-		deadline()
 		l, err := br.ReadString('\n')
 		if err != nil {
 			return fmt.Errorf("I/O error reading bulk count from MASTER: %w", err)
@@ -330,7 +330,7 @@ func (r *Replica) receiveRDB(br *bufio.Reader, deadline func()) error {
 	if strings.HasPrefix(line, "$EOF:") && len(line) == 5+40 {
 		r.log.Noticef("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk")
 		r.syncTotal.Store(-1)
-		payload = &markReader{r: br, mark: []byte(line[5:]), progress: r, deadline: deadline}
+		payload = &markReader{r: br, mark: []byte(line[5:]), progress: r}
 	} else {
 		n, err := strconv.ParseInt(line[1:], 10, 64)
 		if err != nil || n < 0 {
@@ -338,7 +338,7 @@ func (r *Replica) receiveRDB(br *bufio.Reader, deadline func()) error {
 		}
 		r.log.Noticef("MASTER <-> REPLICA sync: receiving %d bytes from master to disk", n)
 		r.syncTotal.Store(n)
-		payload = &progressReader{r: io.LimitReader(br, n), progress: r, deadline: deadline}
+		payload = &progressReader{r: io.LimitReader(br, n), progress: r}
 	}
 	r.syncRead.Store(0)
 	r.log.Noticef("MASTER <-> REPLICA sync: Flushing old data")
@@ -355,30 +355,17 @@ func (r *Replica) receiveRDB(br *bufio.Reader, deadline func()) error {
 }
 
 // stream applies the master's commands until the link breaks, passing each on to this
-// node's own replicas and acknowledging the offset every second.
+// node's own replicas (Cron acknowledges the offset every second).
 func (r *Replica) stream(ctx context.Context, conn net.Conn, cr *countingReader, br *bufio.Reader,
-	rd *resp.Reader, deadline func()) error {
+	rd *resp.Reader) error {
 	r.state.Store(stateConnected)
 	r.downSince.Store(0)
 	r.lastIO.Store(r.clock.Now().UnixMilli())
 	r.applier.StreamStarted(conn)
 	defer r.applier.StreamEnded()
+	// The first ACK also tells a master that sent an EOF-marked payload that the
+	// stream may start (repl_start_cmd_stream_on_ack).
 	r.SendAck()
-
-	ackCtx, stopAck := context.WithCancel(ctx)
-	defer stopAck()
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ackCtx.Done():
-				return
-			case <-t.C:
-				r.SendAck()
-			}
-		}
-	}()
 
 	// consumed counts the bytes of the stream read so far; cr.n - br.Buffered() is the
 	// end of the last command read. cr.keep holds the bytes read but not yet applied, so
@@ -391,7 +378,6 @@ func (r *Replica) stream(ctx context.Context, conn net.Conn, cr *countingReader,
 	// (Redis advances the master client's reploff only outside MULTI).
 	pending, inMulti := 0, false
 	for {
-		deadline()
 		argv, err := rd.ReadCommand()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -432,6 +418,35 @@ func peekBuffered(br *bufio.Reader) []byte {
 	return append([]byte(nil), b...)
 }
 
+// Cron is the replica's share of replicationCron, run once a second: it drops a master
+// that sent nothing for repl-timeout, during the handshake, the transfer or the stream,
+// and acknowledges the applied offset while streaming.
+func (r *Replica) Cron() {
+	st := r.state.Load()
+	if st == stateConnect {
+		return
+	}
+	if t := r.settings().Timeout; t > 0 && r.clock.Now().UnixMilli()-r.lastIO.Load() > t.Milliseconds() {
+		switch st {
+		case stateConnecting, stateHandshake:
+			r.log.Warningf("Timeout connecting to the MASTER...")
+		case stateTransfer:
+			r.log.Warningf("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.")
+		default:
+			r.log.Warningf("MASTER timeout: no data nor PING received...")
+		}
+		r.writeMu.Lock()
+		if r.conn != nil {
+			r.conn.Close()
+		}
+		r.writeMu.Unlock()
+		return
+	}
+	if st == stateConnected {
+		r.SendAck()
+	}
+}
+
 // SendAck sends REPLCONF ACK <offset> to the master (replicationSendAck).
 func (r *Replica) SendAck() {
 	off := r.m.Offset()
@@ -440,7 +455,7 @@ func (r *Replica) SendAck() {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	if r.conn != nil && r.state.Load() == stateConnected {
-		r.conn.SetWriteDeadline(r.clock.Now().Add(10 * time.Second))
+		r.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		r.conn.Write(w.Bytes())
 	}
 }
@@ -522,11 +537,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type progressReader struct {
 	r        io.Reader
 	progress *Replica
-	deadline func()
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
-	p.deadline()
 	n, err := p.r.Read(b)
 	if n > 0 {
 		p.progress.syncRead.Add(int64(n))
@@ -548,7 +561,6 @@ type markReader struct {
 	r        *bufio.Reader
 	mark     []byte
 	progress *Replica
-	deadline func()
 	eof      bool
 }
 
@@ -558,7 +570,6 @@ func (m *markReader) Read(b []byte) (int, error) {
 	}
 	want := max(m.r.Buffered(), 1)
 	for {
-		m.deadline()
 		p, err := m.r.Peek(want)
 		if i := bytes.Index(p, m.mark); i >= 0 {
 			n := copy(b, p[:i])

@@ -323,6 +323,9 @@ func (s *Server) replicationCron(now time.Time) {
 	}
 	s.repl.lastCron = now.Unix()
 	s.repl.master.Cron()
+	if r := s.replicaSide(); r != nil {
+		r.Cron()
+	}
 }
 
 // replRefusal returns the error a command gets from this node's replication state, ""
