@@ -872,34 +872,34 @@ func (m *mover) moveOne(ctx context.Context, mv planner.Move, pre *prefetch, nex
 		srcCmds = append(srcCmds, []string{"EXISTS", probeKey(next.Slot)},
 			[]string{"CLUSTER", "GETKEYSINSLOT", strconv.Itoa(next.Slot), batch})
 	}
-	recv := cs.send(ctx, srcCmds)
-	var others []*Node
+	// Every command is written before any reply is read, so the step costs one round trip
+	// without a goroutine per node.
+	recvSrc := cs.send(ctx, srcCmds)
+	type otherOwner struct {
+		n    *Node
+		cl   *Client
+		recv func() ([]resp.Value, error)
+		err  error
+	}
+	var others []*otherOwner
 	for _, n := range m.masters {
-		if n.ID != src.ID && n.ID != dst.ID {
-			others = append(others, n)
+		if n.ID == src.ID || n.ID == dst.ID {
+			continue
 		}
+		o := &otherOwner{n: n}
+		if o.cl, o.err = m.pool.get(ctx, n.Dial); o.err == nil {
+			defer m.pool.put(n.Dial, o.cl)
+			o.recv = o.cl.send(ctx, ownerCmds(false, mv.Slot, dst))
+		}
+		others = append(others, o)
 	}
-	errs := make([]error, 1+len(others))
-	var wg sync.WaitGroup
-	for i, n := range others {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[1+i] = m.setOwner(ctx, n, mv.Slot, dst)
-		}()
-	}
+	var recvImport func() ([]resp.Value, error)
 	if next != nil {
 		npre = &prefetch{slot: next.Slot}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var vs []resp.Value
-			if vs, npre.importErr = cd.Pipeline(ctx, [][]string{{"CLUSTER", "SETSLOT", strconv.Itoa(next.Slot), "IMPORTING", src.ID}}); npre.importErr == nil {
-				npre.importing = vs[0]
-			}
-		}()
+		recvImport = cd.send(ctx, [][]string{{"CLUSTER", "SETSLOT", strconv.Itoa(next.Slot), "IMPORTING", src.ID}})
 	}
-	srcVs, srcErr := recv()
+	errs := make([]error, 1+len(others))
+	srcVs, srcErr := recvSrc()
 	if srcErr == nil {
 		errs[0] = m.checkOwner(ctx, cs, src, true, mv.Slot, dst, srcVs[:3])
 		if next != nil {
@@ -911,7 +911,21 @@ func (m *mover) moveOne(ctx context.Context, mv planner.Move, pre *prefetch, nex
 			npre.srcErr = srcErr
 		}
 	}
-	wg.Wait()
+	for i, o := range others {
+		if o.err == nil {
+			var vs []resp.Value
+			if vs, o.err = o.recv(); o.err == nil {
+				o.err = m.checkOwner(ctx, o.cl, o.n, false, mv.Slot, dst, vs)
+			}
+		}
+		errs[1+i] = o.err
+	}
+	if next != nil {
+		var vs []resp.Value
+		if vs, npre.importErr = recvImport(); npre.importErr == nil {
+			npre.importing = vs[0]
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		// The target owns the slot; the source may still be migrating it. Next does not
 		// start: its IMPORTING is undone.
@@ -953,21 +967,6 @@ func ownerCmds(isSource bool, slot int, dst *Node) [][]string {
 		cmds = append(cmds, []string{"CLUSTER", "COUNTKEYSINSLOT", s})
 	}
 	return cmds
-}
-
-// setOwner runs SETSLOT NODE dst on n, a master other than the source and the target, and
-// verifies that n redirects the slot to dst.
-func (m *mover) setOwner(ctx context.Context, n *Node, slot int, dst *Node) error {
-	cl, err := m.pool.get(ctx, n.Dial)
-	if err != nil {
-		return err
-	}
-	defer m.pool.put(n.Dial, cl)
-	vs, err := cl.Pipeline(ctx, ownerCmds(false, slot, dst))
-	if err != nil {
-		return err
-	}
-	return m.checkOwner(ctx, cl, n, false, slot, dst, vs)
 }
 
 // checkOwner verifies the replies to ownerCmds on n: SETSLOT NODE succeeded, n redirects the
