@@ -2,13 +2,21 @@ package server_test
 
 import (
 	"bufio"
+	"context"
+	"io"
 	"math/rand"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clusterctl/clusterctl/node/config"
+	"github.com/clusterctl/clusterctl/node/logging"
 	"github.com/clusterctl/clusterctl/node/nodetest"
+	"github.com/clusterctl/clusterctl/node/resp"
+	"github.com/clusterctl/clusterctl/node/server"
 )
 
 // Replication against redis-server 7.0: each side of PSYNC2 with a real peer, the data
@@ -182,6 +190,14 @@ func sameData(t *testing.T, a, b *rawClient) {
 func dataSet(t *testing.T, c *rawClient) map[string]string {
 	t.Helper()
 	out := map[string]string{}
+	reads := map[string]func(k string) []string{
+		"string": func(k string) []string { return []string{"GET", k} },
+		"list":   func(k string) []string { return []string{"LRANGE", k, "0", "-1"} },
+		"zset":   func(k string) []string { return []string{"ZRANGE", k, "0", "-1", "WITHSCORES"} },
+		"set":    func(k string) []string { return []string{"SORT", k, "ALPHA"} },
+		"hash":   func(k string) []string { return []string{"HGETALL", k} },
+		"stream": func(k string) []string { return []string{"XRANGE", k, "-", "+"} },
+	}
 	for db := 0; db < 3; db++ {
 		c.do("SELECT", strconv.Itoa(db))
 		var keys []string
@@ -189,50 +205,56 @@ func dataSet(t *testing.T, c *rawClient) map[string]string {
 			keys = append(keys, k.String())
 		}
 		types := c.pipe(keys, func(k string) []string { return []string{"TYPE", k} })
-		reads := map[string]func(k string) []string{
-			"string": func(k string) []string { return []string{"GET", k} },
-			"list":   func(k string) []string { return []string{"LRANGE", k, "0", "-1"} },
-			"zset":   func(k string) []string { return []string{"ZRANGE", k, "0", "-1", "WITHSCORES"} },
-			"set":    func(k string) []string { return []string{"SORT", k, "ALPHA"} },
-			"hash":   func(k string) []string { return []string{"HGETALL", k} },
-			"stream": func(k string) []string { return []string{"XRANGE", k, "-", "+"} },
-		}
-		values := make([]string, len(keys))
+		expiries := c.pipe(keys, func(k string) []string { return []string{"PEXPIRETIME", k} })
+		cmds := make([][]string, len(keys))
 		for i, k := range keys {
-			values[i] = types[i] + " " + c.do("PEXPIRETIME", k).String()
-		}
-		for i, k := range keys {
-			if read := reads[types[i]]; read != nil {
-				v := c.do(read(k)...)
-				if types[i] == "hash" {
-					v = sortValue(v)
-				}
-				values[i] += " " + render(v, false)
+			cmds[i] = []string{"TYPE", k} // a type without a read: compared by its name
+			if read := reads[types[i].String()]; read != nil {
+				cmds[i] = read(k)
 			}
-			out[strconv.Itoa(db)+":"+k] = values[i]
+		}
+		for i, v := range c.pipeCommands(cmds) {
+			if types[i].String() == "hash" {
+				v = sortValue(v)
+			}
+			out[strconv.Itoa(db)+":"+keys[i]] = types[i].String() + " " + expiries[i].String() + " " + render(v, false)
 		}
 	}
 	c.do("SELECT", "0")
 	return out
 }
 
-// pipe sends one command per key and returns the replies rendered as strings.
-func (c *rawClient) pipe(keys []string, build func(string) []string) []string {
+// pipe sends one command per key and returns the replies.
+func (c *rawClient) pipe(keys []string, build func(string) []string) []resp.Value {
 	c.t.Helper()
-	for _, k := range keys {
-		c.w.CommandStrings(build(k)...)
+	cmds := make([][]string, len(keys))
+	for i, k := range keys {
+		cmds[i] = build(k)
 	}
-	if err := c.w.Flush(); err != nil {
-		c.t.Fatal(err)
-	}
-	out := make([]string, len(keys))
-	for i := range keys {
-		c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-		v, err := c.r.ReadValue()
-		if err != nil {
+	return c.pipeCommands(cmds)
+}
+
+// pipeCommands sends commands in batches of 1,000 and returns the replies.
+func (c *rawClient) pipeCommands(cmds [][]string) []resp.Value {
+	c.t.Helper()
+	out := make([]resp.Value, 0, len(cmds))
+	for len(cmds) > 0 {
+		batch := cmds[:min(1000, len(cmds))]
+		cmds = cmds[len(batch):]
+		for _, a := range batch {
+			c.w.CommandStrings(a...)
+		}
+		if err := c.w.Flush(); err != nil {
 			c.t.Fatal(err)
 		}
-		out[i] = v.String()
+		for range batch {
+			c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			v, err := c.r.ReadValue()
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			out = append(out, v)
+		}
 	}
 	return out
 }
@@ -462,4 +484,56 @@ func TestPromotedReplicaContinuesSibling(t *testing.T) {
 	if id := infoField(t, s, "replication", "master_replid"); id != infoField(t, o, "replication", "master_replid") {
 		t.Fatalf("sibling did not take the new replication ID: %s", id)
 	}
+}
+
+// TestProfileFullSync runs a master and a replica in this process and times one diskless
+// full sync of PROFILE_FULLSYNC keys (DEBUG POPULATE n key 100), so that
+// `go test -run ProfileFullSync -cpuprofile cpu.out ./node/server/` shows where both ends
+// of a full sync spend their time. It only runs when PROFILE_FULLSYNC is set.
+func TestProfileFullSync(t *testing.T) {
+	keys := os.Getenv("PROFILE_FULLSYNC")
+	if keys == "" {
+		t.Skip("set PROFILE_FULLSYNC to the number of keys, e.g. 1000000")
+	}
+	start := func() *rawClient {
+		port := nodetest.FreePort(t, "127.0.0.1")
+		cfg, err := config.Load("", []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+			"--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0", "--dir", t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log, _ := logging.NewWriter(io.Discard, "warning")
+		s, err := server.New(cfg, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		var conn net.Conn
+		waitFor(t, "the in-process server to listen", 10*time.Second, func() bool {
+			conn, err = net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			return err == nil
+		})
+		t.Cleanup(func() { conn.Close() })
+		r := resp.NewReader(bufio.NewReader(conn))
+		r.MaxBulkLen = 1 << 30
+		return &rawClient{t: t, conn: conn, r: r, w: resp.NewWriter(conn)}
+	}
+	m, r := start(), start()
+	m.w.CommandStrings("DEBUG", "POPULATE", keys, "key", "100")
+	m.w.Flush()
+	m.conn.SetReadDeadline(time.Now().Add(5 * time.Minute))
+	if v, err := m.r.ReadValue(); err != nil || v.String() != "OK" {
+		t.Fatalf("DEBUG POPULATE: %v %s", err, v.String())
+	}
+	port := strings.TrimPrefix(m.conn.RemoteAddr().String(), "127.0.0.1:")
+	t0 := time.Now()
+	t.Logf("populated")
+	r.do("REPLICAOF", "127.0.0.1", port)
+	waitFor(t, "the full sync", 10*time.Minute, func() bool {
+		return infoField(t, r, "replication", "master_link_status") == "up" && r.do("DBSIZE").String() == keys
+	})
+	t.Logf("full sync of %s keys: %v", keys, time.Since(t0))
 }
