@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -56,59 +55,8 @@ func newAddNodeCommand(streams *IOStreams) *cli.Command {
 	}
 }
 
-// addNodeOutput is add-node's --json output.
-type addNodeOutput struct {
-	Result *trib.AddNodeResult `json:"result,omitempty"`
-	Error  string              `json:"error,omitempty"`
-}
-
 func runAddNode(ctx context.Context, streams *IOStreams, opts addNodeOptions) error {
-	p := logPrinter(streams, opts.globals)
-	cluster, err := trib.Load(ctx, opts.seed, opts.Options)
-	if err != nil {
-		return exitForLoad(err)
-	}
-	defer cluster.Close()
-	res, err := trib.AddNode(ctx, cluster, opts.newAddr, opts.add, p.event)
-	if opts.JSON {
-		out := addNodeOutput{Result: res}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		if werr := writeJSON(streams.Out, out); werr != nil {
-			return werr
-		}
-	}
-	if err != nil {
-		return exitForChange(err)
-	}
-	return nil
-}
-
-// logPrinter prints progress on stdout, or on stderr with --json (the result goes to stdout).
-func logPrinter(streams *IOStreams, g globals) *printer {
-	if g.JSON {
-		return newPrinter(streams.ErrOut, g)
-	}
-	return newPrinter(streams.Out, g)
-}
-
-// exitForChange maps the error of a topology change to an exit code: 3 when it is about
-// reaching or authenticating nodes, 1 otherwise.
-func exitForChange(err error) error {
-	var nr *trib.NotReadyError
-	var pf *trib.PreflightError
-	switch {
-	case errors.As(err, &nr):
-		if nr.OnlyUnreachable() {
-			return exitWith(ExitUnreachable, err)
-		}
-	case errors.As(err, &pf):
-		if pf.OnlyUnreachable() {
-			return exitWith(ExitUnreachable, err)
-		}
-	case trib.IsUnreachable(err) || trib.IsAuth(err):
-		return exitWith(ExitUnreachable, err)
-	}
-	return exitWith(ExitProblem, err)
+	return runChange(ctx, streams, opts.globals, opts.seed, func(ctx context.Context, cluster *trib.Cluster, event func(trib.Event)) (*trib.AddNodeResult, error) {
+		return trib.AddNode(ctx, cluster, opts.newAddr, opts.add, event)
+	})
 }

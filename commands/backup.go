@@ -56,31 +56,8 @@ func newBackupCommand(streams *IOStreams) *cli.Command {
 	}
 }
 
-// backupOutput is backup's --json output.
-type backupOutput struct {
-	Result *trib.BackupResult `json:"result,omitempty"`
-	Error  string             `json:"error,omitempty"`
-}
-
 func runBackup(ctx context.Context, streams *IOStreams, opts backupOptions) error {
-	p := logPrinter(streams, opts.globals)
-	cluster, err := trib.Load(ctx, opts.seed, opts.Options)
-	if err != nil {
-		return exitForLoad(err)
-	}
-	defer cluster.Close()
-	res, err := trib.Backup(ctx, cluster, opts.backup, p.event)
-	if opts.JSON {
-		out := backupOutput{Result: res}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		if werr := writeJSON(streams.Out, out); werr != nil {
-			return werr
-		}
-	}
-	if err != nil {
-		return exitForChange(err)
-	}
-	return nil
+	return runChange(ctx, streams, opts.globals, opts.seed, func(ctx context.Context, cluster *trib.Cluster, event func(trib.Event)) (*trib.BackupResult, error) {
+		return trib.Backup(ctx, cluster, opts.backup, event)
+	})
 }

@@ -52,31 +52,8 @@ func newDelNodeCommand(streams *IOStreams) *cli.Command {
 	}
 }
 
-// delNodeOutput is del-node's --json output.
-type delNodeOutput struct {
-	Result *trib.DelNodeResult `json:"result,omitempty"`
-	Error  string              `json:"error,omitempty"`
-}
-
 func runDelNode(ctx context.Context, streams *IOStreams, opts delNodeOptions) error {
-	p := logPrinter(streams, opts.globals)
-	cluster, err := trib.Load(ctx, opts.seed, opts.Options)
-	if err != nil {
-		return exitForLoad(err)
-	}
-	defer cluster.Close()
-	res, err := trib.DelNode(ctx, cluster, opts.node, opts.del, p.event)
-	if opts.JSON {
-		out := delNodeOutput{Result: res}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		if werr := writeJSON(streams.Out, out); werr != nil {
-			return werr
-		}
-	}
-	if err != nil {
-		return exitForChange(err)
-	}
-	return nil
+	return runChange(ctx, streams, opts.globals, opts.seed, func(ctx context.Context, cluster *trib.Cluster, event func(trib.Event)) (*trib.DelNodeResult, error) {
+		return trib.DelNode(ctx, cluster, opts.node, opts.del, event)
+	})
 }

@@ -55,31 +55,8 @@ func newFailoverCommand(streams *IOStreams) *cli.Command {
 	}
 }
 
-// failoverOutput is failover's --json output.
-type failoverOutput struct {
-	Result *trib.FailoverResult `json:"result,omitempty"`
-	Error  string               `json:"error,omitempty"`
-}
-
 func runFailover(ctx context.Context, streams *IOStreams, opts failoverOptions) error {
-	p := logPrinter(streams, opts.globals)
-	cluster, err := trib.Load(ctx, opts.seed, opts.Options)
-	if err != nil {
-		return exitForLoad(err)
-	}
-	defer cluster.Close()
-	res, err := trib.Failover(ctx, cluster, opts.seed, opts.failover, p.event)
-	if opts.JSON {
-		out := failoverOutput{Result: res}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		if werr := writeJSON(streams.Out, out); werr != nil {
-			return werr
-		}
-	}
-	if err != nil {
-		return exitForChange(err)
-	}
-	return nil
+	return runChange(ctx, streams, opts.globals, opts.seed, func(ctx context.Context, cluster *trib.Cluster, event func(trib.Event)) (*trib.FailoverResult, error) {
+		return trib.Failover(ctx, cluster, opts.seed, opts.failover, event)
+	})
 }

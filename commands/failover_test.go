@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/node/nodetest"
+	"github.com/clusterctl/clusterctl/trib"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -79,7 +80,7 @@ func TestFailoverUnderWriteLoad(t *testing.T) {
 
 	stop := ackedWrites(t, seed, 4)
 	time.Sleep(300 * time.Millisecond) // the load is running before the failover starts
-	var res failoverOutput
+	var res changeOutput[*trib.FailoverResult]
 	code := ccJSON(t, &res, "failover", replica.Dial)
 	if code != ExitOK || res.Result.NewMasterID != replica.ID || res.Result.OldMasterID != master.ID || res.Result.Elapsed <= 0 {
 		stop()
@@ -91,7 +92,7 @@ func TestFailoverUnderWriteLoad(t *testing.T) {
 	// a replica that has just been demoted times out while its new link settles.)
 	other := c.Masters()[1]
 	otherReplica := c.ReplicasOf(other.ID)[0]
-	res = failoverOutput{}
+	res = changeOutput[*trib.FailoverResult]{}
 	code = ccJSON(t, &res, "failover", seed, "--master", other.ID[:8])
 	if code != ExitOK || !res.Result.Picked || res.Result.NewMasterID != otherReplica.ID || res.Result.OldMasterID != other.ID {
 		stop()
@@ -117,7 +118,7 @@ func TestFailoverUnderWriteLoad(t *testing.T) {
 		t.Fatalf("failover of a master: exit %d\n%s", code, errOut)
 	}
 	// --takeover: no vote, the replica takes the master's slots by itself.
-	res = failoverOutput{}
+	res = changeOutput[*trib.FailoverResult]{}
 	if code := ccJSON(t, &res, "failover", "--takeover", master.Dial); code != ExitOK || res.Result.Mode != "takeover" || res.Result.NewMasterID != master.ID {
 		t.Fatalf("failover --takeover: exit %d, %+v %s", code, res.Result, res.Error)
 	}
