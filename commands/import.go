@@ -69,31 +69,8 @@ func newImportCommand(streams *IOStreams) *cli.Command {
 	}
 }
 
-// importOutput is import's --json output.
-type importOutput struct {
-	Result *trib.ImportResult `json:"result,omitempty"`
-	Error  string             `json:"error,omitempty"`
-}
-
 func runImport(ctx context.Context, streams *IOStreams, opts importOptions) error {
-	p := logPrinter(streams, opts.globals)
-	cluster, err := trib.Load(ctx, opts.seed, opts.Options)
-	if err != nil {
-		return exitForLoad(err)
-	}
-	defer cluster.Close()
-	res, err := trib.Import(ctx, cluster, opts.imp, p.event)
-	if opts.JSON {
-		out := importOutput{Result: res}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		if werr := writeJSON(streams.Out, out); werr != nil {
-			return werr
-		}
-	}
-	if err != nil {
-		return exitForChange(err)
-	}
-	return nil
+	return runChange(ctx, streams, opts.globals, opts.seed, func(ctx context.Context, cluster *trib.Cluster, event func(trib.Event)) (*trib.ImportResult, error) {
+		return trib.Import(ctx, cluster, opts.imp, event)
+	})
 }
