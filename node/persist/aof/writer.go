@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -203,6 +204,10 @@ func (w *Writer) WaitSynced(off int64) {
 	if w.synced.Load() >= off {
 		return
 	}
+	// Let the clients whose commands are ready run first, as Redis serves every ready
+	// client of an event-loop iteration before its one fsync: their writes then join
+	// this fsync instead of each waiting for the next.
+	runtime.Gosched()
 	w.mu.Lock()
 	f, end, closed := w.f, w.end.Load(), w.closed
 	prev, prevEnd := w.prev, w.prevEnd
