@@ -390,18 +390,23 @@ func TestPartialResyncAfterKill(t *testing.T) {
 				killer = r
 			}
 			load := replWorkload(7, 30_000)
+			t0 := time.Now()
 			for i := 0; i < 3; i++ {
 				pipeline(t, m, load[i*10_000:(i+1)*10_000])
+				t.Logf("%v: 10,000 writes", time.Since(t0))
 				if n := killer.do("CLIENT", "KILL", "TYPE", tc.killType).String(); n != "1" {
 					t.Fatalf("CLIENT KILL TYPE %s killed %s clients", tc.killType, n)
 				}
 				waitFor(t, "a partial resync", 20*time.Second, func() bool {
 					return infoInt(t, m, "stats", "sync_partial_ok") == int64(i+1)
 				})
+				t.Logf("%v: partial resync %d", time.Since(t0), i+1)
 			}
 			waitLinkUp(t, r)
 			waitInSync(t, m, r)
+			t.Logf("%v: in sync", time.Since(t0))
 			sameData(t, m, r)
+			t.Logf("%v: data compared", time.Since(t0))
 			if full := infoInt(t, m, "stats", "sync_full"); full != 1 {
 				t.Fatalf("sync_full %d after partial resyncs, want 1", full)
 			}
