@@ -243,7 +243,9 @@ func (s *Server) startBgsaveLocked() error {
 		// Counted here, not under p.mu: counting locks shards, and a command holding
 		// shards (FLUSHALL) may be waiting for p.mu.
 		p.keysTotal.Store(s.totalKeys())
+		release := s.cores.borrow()
 		_, err := snapshot.Save(ctx, s.ks, s.rdbPath(), s.snapshotOptions())
+		release()
 		cancel()
 		s.bgsaveDone(err)
 	}()

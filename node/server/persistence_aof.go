@@ -475,7 +475,9 @@ func (s *Server) rewriteAOF(ctx context.Context, m *aof.Manifest, incrFile *os.F
 		p.aof.live.Store(w)
 		p.aof.unsub = s.ks.Stream().Subscribe(w)
 	}
+	release := s.cores.borrow()
 	res, err := snapshot.Save(ctx, s.ks, tmp, opts)
+	release()
 	if old != nil {
 		// The previous increment is complete: make it durable before the manifest
 		// stops naming it as the last one.

@@ -106,6 +106,8 @@ func (sn snapshotter) Snapshot(ctx context.Context, w io.Writer, at func() repl.
 		st := at()
 		return &rdb.ReplAux{ReplID: st.ReplID, Offset: st.Offset, StreamDB: st.DB}
 	}
+	release := s.cores.borrow()
+	defer release()
 	for {
 		_, err := snapshot.Write(ctx, s.ks, w, opts)
 		if !errors.Is(err, keyspace.ErrPointInTimeOpen) {

@@ -86,6 +86,8 @@ type Server struct {
 	// poller lets client goroutines read only once their socket is readable; nil where
 	// the platform has none (clients then read as plain connections).
 	poller *readiness.Poller
+	// cores lends background snapshots a core of their own (cores.go).
+	cores *backgroundCores
 
 	// clientsMu guards clients.
 	clientsMu sync.Mutex
@@ -161,6 +163,7 @@ func New(cfg *config.Config, log *logging.Logger) (*Server, error) {
 	}
 	s.refreshWallOffset()
 	runtime.GOMAXPROCS(threads(cfg.Int("io-threads")))
+	s.cores = newBackgroundCores(cfg.Int("io-threads"))
 	dbs := int(cfg.Int("databases"))
 	if cfg.Bool("cluster-enabled") {
 		dbs = 1
