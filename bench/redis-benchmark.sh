@@ -5,6 +5,12 @@
 #
 #   bench/redis-benchmark.sh [-n REQUESTS] [-c CLIENTS] [-r ROUNDS] [-t TESTS] [-P "1 16"]
 #
+# CLUSTERCTL_BIN names a prebuilt binary; otherwise the script builds one.
+#
+# -s also counts each server's system calls per request with Linux perf (perf stat on the
+# server's PID while the benchmark runs; the lowest count of the rounds is kept): on a
+# virtual machine a system call is a large part of a request's cost at -P 1.
+#
 # -t default runs redis-benchmark's whole default suite (no -t, as `redis-benchmark -q`
 # does) in each round and reports every test of it.
 #
@@ -19,13 +25,15 @@ clients=50
 rounds=3
 tests="set,get,incr,lpush,lpop,sadd,hset,zadd,lrange_100,mset"
 pipelines="1 16"
-while getopts "n:c:r:t:P:" opt; do
+syscalls=0
+while getopts "n:c:r:t:P:s" opt; do
 	case $opt in
 	n) requests=$OPTARG ;;
 	c) clients=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	t) tests=$OPTARG ;;
 	P) pipelines=$OPTARG ;;
+	s) syscalls=1 ;;
 	*) exit 2 ;;
 	esac
 done
@@ -33,6 +41,10 @@ done
 for bin in redis-server redis-benchmark redis-cli go; do
 	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
 done
+if [ "$syscalls" = 1 ] && ! command -v perf >/dev/null; then
+	echo "-s needs perf (linux-tools) on PATH" >&2
+	exit 1
+fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -65,7 +77,11 @@ wait_ready() {
 	exit 1
 }
 
-(cd "$root" && go build -o "$work/clusterctl" .)
+if [ -n "${CLUSTERCTL_BIN:-}" ]; then
+	cp "$CLUSTERCTL_BIN" "$work/clusterctl"
+else
+	(cd "$root" && go build -o "$work/clusterctl" .)
+fi
 
 common=(--bind 127.0.0.1 --save "" --appendonly no --daemonize no)
 ours=$(free_port)
@@ -88,6 +104,25 @@ has_command() {
 	local name=${2%%_*}
 	case $2 in lpop) name=lpop ;; rpop) name=rpop ;; esac
 	[ "$(redis-cli -p "$1" command info "$name" | head -1)" != "" ]
+}
+
+# counted PID PORT TEST PIPELINE prints the requests per second of one run and, with -s,
+# the system calls per request the server PID made meanwhile ("-" without -s).
+counted() {
+	local pid=$1
+	shift
+	if [ "$syscalls" = 0 ]; then
+		echo "$(bench "$@") -"
+		return
+	fi
+	perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$work/perf" &
+	local perf=$!
+	sleep 0.2
+	local rps
+	rps=$(bench "$@")
+	kill -INT "$perf"
+	wait "$perf" 2>/dev/null || true
+	awk -F, -v rps="$rps" -v n="$requests" '/raw_syscalls/ { printf "%s %.2f\n", rps, $1 / n }' "$work/perf"
 }
 
 # suite PORT PIPELINE prints "test,rps" for every test of the default suite.
@@ -116,7 +151,7 @@ if [ "$tests" = default ]; then
 	exit 0
 fi
 
-printf "%-16s %3s %14s %14s %7s\n" "command" "-P" "clusterctl" "redis-server" "ratio"
+printf "%-16s %3s %14s %14s %7s %12s %12s\n" "command" "-P" "clusterctl" "redis-server" "ratio" "syscalls/req" "(redis)"
 IFS=, read -ra names <<<"$tests"
 for P in $pipelines; do
 	for t in "${names[@]}"; do
@@ -126,13 +161,17 @@ for P in $pipelines; do
 		fi
 		best_ours=0
 		best_theirs=0
+		sys_ours=-
+		sys_theirs=-
 		for _ in $(seq "$rounds"); do
-			a=$(bench "$ours" "$t" "$P")
-			b=$(bench "$theirs" "$t" "$P")
+			read -r a sa <<<"$(counted "${pids[0]}" "$ours" "$t" "$P")"
+			read -r b sb <<<"$(counted "${pids[1]}" "$theirs" "$t" "$P")"
 			best_ours=$(awk -v x="$a" -v y="$best_ours" 'BEGIN { print (x > y ? x : y) }')
 			best_theirs=$(awk -v x="$b" -v y="$best_theirs" 'BEGIN { print (x > y ? x : y) }')
+			sys_ours=$(awk -v x="$sa" -v y="$sys_ours" 'BEGIN { print (y == "-" || x + 0 < y + 0 ? x : y) }')
+			sys_theirs=$(awk -v x="$sb" -v y="$sys_theirs" 'BEGIN { print (y == "-" || x + 0 < y + 0 ? x : y) }')
 		done
 		ratio=$(awk -v a="$best_ours" -v b="$best_theirs" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-		printf "%-16s %3s %14.0f %14.0f %7s\n" "$t" "$P" "$best_ours" "$best_theirs" "$ratio"
+		printf "%-16s %3s %14.0f %14.0f %7s %12s %12s\n" "$t" "$P" "$best_ours" "$best_theirs" "$ratio" "$sys_ours" "$sys_theirs"
 	done
 done
