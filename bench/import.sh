@@ -33,37 +33,7 @@ for bin in redis-server redis-cli go awk; do
 	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
 done
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-# free_port prints a port whose cluster bus port (+10000) is free as well.
-free_port() {
-	while :; do
-		local p=$((12000 + RANDOM % 10768))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/$((p + 10000))) 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-}
-
-wait_ready() {
-	for _ in $(seq 200); do
-		redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "redis-server on port $1 did not start" >&2
-	exit 1
-}
+. "$(dirname "$0")/lib.sh"
 
 case ,$tools, in *,clusterctl,*) (cd "$root" && go build -o "$work/clusterctl" .) ;; esac
 

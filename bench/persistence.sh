@@ -28,31 +28,7 @@ for bin in redis-server redis-benchmark redis-cli go; do
 	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
 done
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-pid=""
-stop_server() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		pid=""
-	fi
-}
-cleanup() {
-	stop_server
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-	while :; do
-		local p=$((12000 + RANDOM % 10768))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-}
+. "$(dirname "$0")/lib.sh"
 
 bin=${CLUSTERCTL_BIN:-}
 if [ -z "$bin" ]; then
@@ -70,7 +46,7 @@ start() {
 	else
 		redis-server "${args[@]}" &
 	fi
-	pid=$!
+	pids=($!)
 	for _ in $(seq 1200); do
 		redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
 		sleep 0.05
@@ -127,13 +103,13 @@ for kind in clusterctl redis-server; do
 	while [ "$(info_field "$port" rdb_bgsave_in_progress)" != 0 ]; do sleep 0.02; done
 	[ "$(info_field "$port" rdb_last_bgsave_status)" = ok ] || { echo "$kind: BGSAVE failed" >&2; exit 1; }
 	redis-cli -p "$port" dbsize >/dev/null
-	stop_server
+	stop_servers
 
 	# Load: restart on the file just saved, read the time the server reports.
 	start "$kind" "$dir" "$port"
 	result[$kind,load]=$(grep -o 'DB loaded from disk: [0-9.]* seconds' "$dir/server.log" | tail -1 | awk '{ print $5 * 1000 }')
 	result[$kind,loaded]=$(redis-cli -p "$port" dbsize)
-	stop_server
+	stop_servers
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }

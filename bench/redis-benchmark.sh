@@ -46,36 +46,7 @@ if [ "$syscalls" = 1 ] && ! command -v perf >/dev/null; then
 	exit 1
 fi
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-	while :; do
-		local p=$((12000 + RANDOM % 10768))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-}
-
-wait_ready() {
-	for _ in $(seq 100); do
-		redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "server on port $1 did not start" >&2
-	exit 1
-}
+. "$(dirname "$0")/lib.sh"
 
 if [ -n "${CLUSTERCTL_BIN:-}" ]; then
 	cp "$CLUSTERCTL_BIN" "$work/clusterctl"
