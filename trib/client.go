@@ -169,37 +169,50 @@ func (c *Client) Do(ctx context.Context, args ...string) (resp.Value, error) {
 // returned as values (check each with Value.Err); the error is for I/O failures, NOAUTH, and
 // a cancelled context.
 func (c *Client) Pipeline(ctx context.Context, cmds [][]string) ([]resp.Value, error) {
+	return c.send(ctx, cmds)()
+}
+
+// send writes cmds in one flush and returns the function that reads their replies: Pipeline
+// in two halves, so that a caller (the reshard's slot steps) can let another node act once
+// these commands are on their way, before their replies are in.
+func (c *Client) send(ctx context.Context, cmds [][]string) func() ([]resp.Value, error) {
 	if c == nil {
-		return nil, errors.New("no connection to the node (unreachable, or the cluster was closed)")
+		return func() ([]resp.Value, error) {
+			return nil, errors.New("no connection to the node (unreachable, or the cluster was closed)")
+		}
 	}
 	if c.broken != nil {
-		return nil, c.broken
+		return func() ([]resp.Value, error) { return nil, c.broken }
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return func() ([]resp.Value, error) { return nil, err }
 	}
 	// A cancelled context interrupts a blocked read by moving the deadline to now.
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Now()) })
-	defer stop()
 	c.conn.SetDeadline(c.deadline(ctx))
 	for _, args := range cmds {
 		c.w.CommandStrings(args...)
 	}
 	if err := c.w.Flush(); err != nil {
-		return nil, c.fail(ctx, err)
+		stop()
+		err = c.fail(ctx, err)
+		return func() ([]resp.Value, error) { return nil, err }
 	}
-	out := make([]resp.Value, 0, len(cmds))
-	for range cmds {
-		v, err := c.r.ReadValue()
-		if err != nil {
-			return nil, c.fail(ctx, err)
+	return func() ([]resp.Value, error) {
+		defer stop()
+		out := make([]resp.Value, 0, len(cmds))
+		for range cmds {
+			v, err := c.r.ReadValue()
+			if err != nil {
+				return nil, c.fail(ctx, err)
+			}
+			if v.Kind == resp.Error && strings.HasPrefix(string(v.Str), "NOAUTH") {
+				return nil, &AuthError{Addr: c.addr, Reply: string(v.Str)}
+			}
+			out = append(out, v)
 		}
-		if v.Kind == resp.Error && strings.HasPrefix(string(v.Str), "NOAUTH") {
-			return nil, &AuthError{Addr: c.addr, Reply: string(v.Str)}
-		}
-		out = append(out, v)
+		return out, nil
 	}
-	return out, nil
 }
 
 func (c *Client) fail(ctx context.Context, err error) error {
