@@ -286,17 +286,7 @@ func cmdBLMPop(c *Ctx) {
 	if !ok {
 		return
 	}
-	for _, key := range a.Keys {
-		e, l, ok := LookupList(c, key, true)
-		if !ok {
-			return
-		}
-		if l == nil || l.Len() == 0 {
-			continue
-		}
-		n := int(min(a.Count, int64(l.Len())))
-		ReplyPopWithKey(c, key, ListPop(c, e, l, key, a.Head, n))
-		ReplicatePop(c, key, a.Head, n)
+	if mpopFirstList(c, a) {
 		return
 	}
 	blockOrTimeout(c, a.Keys, keyspace.TypeList, deadline)

@@ -502,21 +502,28 @@ func cmdLMPop(c *Ctx) {
 	if !ok {
 		return
 	}
+	if done := mpopFirstList(c, a); !done {
+		c.W.NullArray()
+	}
+}
+
+// mpopFirstList pops from the first non-empty list of a.Keys, replies and replicates it
+// (LMPOP and BLMPOP). It reports whether it replied: a pop, or a WRONGTYPE error.
+func mpopFirstList(c *Ctx, a MPopArgs) (done bool) {
 	for _, key := range a.Keys {
 		e, l, ok := LookupList(c, key, true)
 		if !ok {
-			return
+			return true
 		}
 		if l == nil || l.Len() == 0 {
 			continue
 		}
 		n := int(min(a.Count, int64(l.Len())))
-		elems := ListPop(c, e, l, key, a.Head, n)
-		ReplyPopWithKey(c, key, elems)
+		ReplyPopWithKey(c, key, ListPop(c, e, l, key, a.Head, n))
 		ReplicatePop(c, key, a.Head, n)
-		return
+		return true
 	}
-	c.W.NullArray()
+	return false
 }
 
 // ReplyPopWithKey writes LMPOP's reply: the key and the popped elements.
