@@ -45,6 +45,7 @@ import (
 	"github.com/clusterctl/clusterctl/node/command"
 	"github.com/clusterctl/clusterctl/node/config"
 	"github.com/clusterctl/clusterctl/node/effects"
+	"github.com/clusterctl/clusterctl/node/hugepage"
 	"github.com/clusterctl/clusterctl/node/keyspace"
 	"github.com/clusterctl/clusterctl/node/logging"
 	"github.com/clusterctl/clusterctl/node/readiness"
@@ -71,6 +72,7 @@ const Version = "7.0.15"
 
 // Server is a running node.
 type Server struct {
+	thp   *hugepage.Advisor // owned by Run before the cron starts, then by the cron
 	cfg   *config.Config
 	log   *logging.Logger
 	table *command.Table
@@ -219,6 +221,11 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, d := range s.cfg.Inert() {
 		s.log.Warningf("Directive '%s' is accepted but has no effect yet on this server", d)
 	}
+	s.thp = hugepage.NewAdvisor()
+	if s.thp.Enabled() {
+		s.log.Noticef("Transparent huge pages are in madvise mode: advising them for the heap")
+	}
+	s.refreshHugePages()
 	if err := s.loadDataFromDisk(); err != nil {
 		return err
 	}
@@ -434,11 +441,24 @@ func (s *Server) cron(ctx context.Context) {
 			if s.repl.replica.Load() == nil { // a replica's keys expire by its master's DELs
 				s.ks.ActiveExpireCycle(now.UnixMilli(), budget)
 			}
+			s.refreshHugePages()
 			s.stats.sample(now)
 			s.closeTimedOutClients(now)
 			s.persistenceCron(now)
 			s.replicationCron(now)
 		}
+	}
+}
+
+// refreshHugePages marks memory the runtime has mapped since the last call for huge pages
+// (package hugepage says why); a failure is logged and ends the marking.
+func (s *Server) refreshHugePages() {
+	if s.thp == nil {
+		return
+	}
+	if _, err := s.thp.Refresh(); err != nil {
+		s.log.Warningf("Stopped advising transparent huge pages: %v", err)
+		s.thp = nil
 	}
 }
 
