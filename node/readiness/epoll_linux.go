@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"unsafe"
 )
 
 // epollET is EPOLLET as an event mask bit (syscall declares it as a negative int).
@@ -51,7 +52,7 @@ func (pi *pollerImpl) run(dispatch func([]event)) {
 		var n int
 		var werr error
 		err := pi.raw.Read(func(fd uintptr) bool {
-			n, werr = syscall.EpollWait(int(fd), events, 0)
+			n, werr = epollWaitNow(int(fd), events)
 			if werr == syscall.EINTR {
 				n, werr = 0, nil
 				return true
@@ -71,3 +72,26 @@ func (pi *pollerImpl) run(dispatch func([]event)) {
 }
 
 func (pi *pollerImpl) close() error { return pi.file.Close() }
+
+// epollWaitNow polls the set without blocking, as a raw system call (see the package doc).
+func epollWaitNow(epfd int, events []syscall.EpollEvent) (int, error) {
+	r, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd),
+		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), nil
+}
+
+func rawRead(fd uintptr, b []byte) (int, syscall.Errno) {
+	r, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	return int(r), errno
+}
+
+func rawWrite(fd uintptr, b []byte) (int, syscall.Errno) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	r, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	return int(r), errno
+}

@@ -218,3 +218,53 @@ func TestReusedDescriptorIsNotWokenByTheOldOne(t *testing.T) {
 	peer2.Write([]byte("z"))
 	readWithin(t, w2, "z", 5*time.Second)
 }
+
+// TestFailedReadReturnsNoBytes: a read that a deadline ends before it reaches the socket
+// reports no bytes, not the count of the read before it (the caller would take stale
+// buffer contents for data).
+func TestFailedReadReturnsNoBytes(t *testing.T) {
+	p := startPoller(t)
+	c, peer := pair(t, p)
+	if _, err := peer.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 16)
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "hello" {
+		t.Fatalf("first read = %q, %v", buf[:n], err)
+	}
+	if err := c.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Read(buf)
+	if n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline = %d, %v; want 0, a deadline error", n, err)
+	}
+}
+
+// TestLargeWrite: a write larger than the socket's buffer completes (it waits for the
+// peer to read) and the peer gets every byte in order.
+func TestLargeWrite(t *testing.T) {
+	p := startPoller(t)
+	c, peer := pair(t, p)
+	data := make([]byte, 8<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(peer, int64(len(data))))
+		got <- b
+	}()
+	if n, err := c.Write(data); err != nil || n != len(data) {
+		t.Fatalf("write = %d, %v", n, err)
+	}
+	b := <-got
+	if len(b) != len(data) {
+		t.Fatalf("peer read %d bytes, want %d", len(b), len(data))
+	}
+	for i := range b {
+		if b[i] != data[i] {
+			t.Fatalf("byte %d = %d, want %d", i, b[i], data[i])
+		}
+	}
+}

@@ -2,6 +2,7 @@ package zset
 
 import (
 	"math/rand/v2"
+	"unsafe"
 )
 
 // The skiplist follows Redis's zskiplist (t_zset.c, after Pugh's paper): nodes ordered by
@@ -23,6 +24,70 @@ type node struct {
 	score    float64
 	backward *node
 	level    []link
+}
+
+// A search visits a dozen or more nodes scattered over the heap. Redis allocates a node's
+// level array inside the node; a Go slice would be a second allocation, and the member a
+// third, so each visited node would cost three cache (and TLB) misses instead of one.
+// newNode therefore allocates the common heights (1 to 4 levels: 99.6% of nodes with
+// ZSKIPLIST_P 0.25) with their links and a short member in the same object.
+const inlineMember = 24
+
+type node1 struct {
+	node
+	links [1]link
+	short [inlineMember]byte
+}
+
+type node2 struct {
+	node
+	links [2]link
+	short [inlineMember]byte
+}
+
+type node3 struct {
+	node
+	links [3]link
+	short [inlineMember]byte
+}
+
+type node4 struct {
+	node
+	links [4]link
+	short [inlineMember]byte
+}
+
+func newNode(level int, score float64, member string) *node {
+	var n *node
+	var short []byte
+	switch level {
+	case 1:
+		x := &node1{}
+		x.level = x.links[:]
+		n, short = &x.node, x.short[:]
+	case 2:
+		x := &node2{}
+		x.level = x.links[:]
+		n, short = &x.node, x.short[:]
+	case 3:
+		x := &node3{}
+		x.level = x.links[:]
+		n, short = &x.node, x.short[:]
+	case 4:
+		x := &node4{}
+		x.level = x.links[:]
+		n, short = &x.node, x.short[:]
+	default:
+		n = &node{level: make([]link, level)}
+	}
+	n.score = score
+	if short != nil && len(member) <= inlineMember && len(member) > 0 {
+		copy(short, member)
+		n.member = unsafe.String(&short[0], len(member))
+	} else {
+		n.member = member
+	}
+	return n
 }
 
 type skiplist struct {
@@ -73,7 +138,7 @@ func (sl *skiplist) insert(score float64, member string) *node {
 		}
 		sl.level = level
 	}
-	n := &node{member: member, score: score, level: make([]link, level)}
+	n := newNode(level, score, member)
 	for i := 0; i < level; i++ {
 		n.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = n
