@@ -84,7 +84,7 @@ func (g *gate) read(b []byte) (int, error) {
 	}
 	g.rmu.Lock()
 	defer g.rmu.Unlock()
-	g.rbuf, g.rn = b, 0 // RawConn.Read may fail before calling readOnce (a deadline, Close)
+	g.rbuf, g.rn = b, 0         // RawConn.Read may fail before calling readOnce (a deadline, Close)
 	err := g.raw.Read(g.readFn) // waits through Go's poller only if readOnce finds nothing
 	n, rerr := g.rn, g.rerr
 	g.rbuf, g.rerr = nil, nil
