@@ -14,7 +14,10 @@
 # scaled-down reshards of commands/reshard_test.go (keys moved under a write load, none lost).
 #
 # The nodes listen on free loopback ports in 12000..22767 with persistence off and are
-# stopped by PID when the script exits. They run with cluster-allow-replica-migration no:
+# stopped by PID when the script exits. Their directories (nodes.conf) are on tmpfs when the
+# machine has one: Redis rewrites nodes.conf, with an fsync now and then, on every SETSLOT,
+# and on a virtual machine's disk an fsync sometimes took half a second, a stall that
+# either tool could draw and that says nothing about the tool. They run with cluster-allow-replica-migration no:
 # otherwise Redis 7.0 turns a master that has given away its last slot into a replica of the
 # receiver, and the round trip back could not start.
 set -euo pipefail
@@ -117,8 +120,8 @@ EOF
 ports=()
 for i in 0 1 2; do
 	p=$(free_port)
-	mkdir -p "$work/n$p"
-	redis-server --port "$p" --bind 127.0.0.1 --dir "$work/n$p" --logfile "$work/n$p/log" \
+	mkdir -p "$memdir/n$p"
+	redis-server --port "$p" --bind 127.0.0.1 --dir "$memdir/n$p" --logfile "$memdir/n$p/log" \
 		--cluster-enabled yes --cluster-config-file "nodes.conf" --cluster-node-timeout 20000 \
 		--cluster-allow-replica-migration no --save "" --appendonly no --daemonize no &
 	pids+=($!)
