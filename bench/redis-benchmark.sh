@@ -17,10 +17,10 @@
 # Both servers listen on free loopback ports in 12000..22767, with persistence off, and
 # are stopped by PID when the script exits. The two servers are measured alternately,
 # ROUNDS times, and the median round of each is kept, so a burst of load from elsewhere on
-# the machine penalises neither side more than the other. Not the best round: now and
-# then redis-benchmark reports an impossible rate for a short pipelined run (820,000 SET/s
-# against a server that serves 190,000 GET/s in the same run), and the best round would
-# keep exactly that one.
+# the machine penalises neither side more than the other. Not the best round: on a shared
+# virtual machine a short pipelined run now and then gets the CPU to itself and reports
+# five times the usual rate (redis-server: 820,000 SET/s in one round, 150,000-200,000 in
+# the others), and the best round would keep exactly that one.
 set -euo pipefail
 
 requests=200000
