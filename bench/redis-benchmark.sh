@@ -99,9 +99,17 @@ counted() {
 	awk -F, -v rps="$rps" -v n="$requests" '/raw_syscalls/ { printf "%s %.2f\n", rps, $1 / n }' "$work/perf"
 }
 
+# median_awk defines median(v, m): the median of v[1..m] (which it sorts), for every awk
+# program below that picks a side's median round.
+median_awk='function median(v, m,    i, j, t) {
+	for (i = 2; i <= m; i++)
+		for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+	return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+}'
+
 # median VALUES... prints the median of the numbers given.
 median() {
-	printf "%s\n" "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+	printf "%s\n" "$@" | awk "$median_awk"' { v[NR] = $1 } END { print median(v, NR) }'
 }
 
 # suite PORT PIPELINE prints "test,rps" for every test of the default suite.
@@ -119,18 +127,15 @@ if [ "$tests" = default ]; then
 			suite "$theirs" "$P" >>"$work/theirs"
 		done
 		# Median round of each side per test, in the suite's order.
-		awk -F, -v P="$P" '
-			function median(side, t,    k, m, i, j, v, tmp) {
-				m = count[side, t]
-				for (i = 1; i <= m; i++) v[i] = vals[side, t, i]
-				for (i = 2; i <= m; i++)
-					for (j = i; j > 1 && v[j - 1] > v[j]; j--) { tmp = v[j]; v[j] = v[j - 1]; v[j - 1] = tmp }
-				return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+		awk -F, -v P="$P" "$median_awk"'
+			function side_median(side, t,    i, v) {
+				for (i = 1; i <= count[side, t]; i++) v[i] = vals[side, t, i]
+				return median(v, count[side, t])
 			}
 			FNR == 1 { side++ }
 			{ if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
 			  vals[side, $1, ++count[side, $1]] = $2 }
-			END { for (i = 1; i <= n; i++) { t = order[i]; a = median(1, t); b = median(2, t)
+			END { for (i = 1; i <= n; i++) { t = order[i]; a = side_median(1, t); b = side_median(2, t)
 			      printf "%-40s %3s %14.0f %14.0f %7s\n", t, P, a, b, (b > 0 ? sprintf("%.2f", a / b) : "-") } }
 		' "$work/ours" "$work/theirs"
 	done

@@ -2,4 +2,4 @@
 
 package hugepage
 
-func advise(Region) error { return nil }
+func advise(region) error { return nil }

@@ -31,18 +31,18 @@ import (
 // hugePageSize is the size of a transparent huge page on x86-64 and arm64 (4 KB granule).
 const hugePageSize = 2 << 20
 
-// Mode is the system-wide THP setting.
-type Mode string
+// mode is the system-wide THP setting.
+type mode string
 
 // The modes of /sys/kernel/mm/transparent_hugepage/enabled.
 const (
-	Always  Mode = "always"
-	Madvise Mode = "madvise"
-	Never   Mode = "never"
+	thpAlways  mode = "always"
+	thpMadvise mode = "madvise"
+	thpNever   mode = "never"
 )
 
-// SystemMode reads the active THP mode: the bracketed word of the sysfs file.
-func SystemMode() (Mode, error) {
+// systemMode reads the active THP mode: the bracketed word of the sysfs file.
+func systemMode() (mode, error) {
 	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil {
 		return "", fmt.Errorf("read THP mode: %w", err)
@@ -50,22 +50,22 @@ func SystemMode() (Mode, error) {
 	return parseMode(b)
 }
 
-func parseMode(b []byte) (Mode, error) {
+func parseMode(b []byte) (mode, error) {
 	i := bytes.IndexByte(b, '[')
 	j := bytes.IndexByte(b, ']')
 	if i < 0 || j < i {
 		return "", fmt.Errorf("THP mode %q: no bracketed choice", bytes.TrimSpace(b))
 	}
-	return Mode(b[i+1 : j]), nil
+	return mode(b[i+1 : j]), nil
 }
 
-// Region is an address range [Start, End).
-type Region struct{ Start, End uintptr }
+// region is an address range [Start, End).
+type region struct{ Start, End uintptr }
 
 // anonymousRegions returns the private, writable, anonymous mappings of at least one
 // huge page listed in a /proc/PID/maps file: the Go heap's arenas, among others.
-func anonymousRegions(r io.Reader) ([]Region, error) {
-	var out []Region
+func anonymousRegions(r io.Reader) ([]region, error) {
+	var out []region
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		// start-end perms offset dev inode [path]
@@ -91,7 +91,7 @@ func anonymousRegions(r io.Reader) ([]Region, error) {
 		if end < start+hugePageSize {
 			continue
 		}
-		out = append(out, Region{uintptr(start), uintptr(end)})
+		out = append(out, region{uintptr(start), uintptr(end)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read memory maps: %w", err)
@@ -110,9 +110,9 @@ type Advisor struct {
 // NewAdvisor returns an Advisor that acts only when the system's mode is madvise: with
 // "always" the heap gets huge pages anyway, and "never" forbids them.
 func NewAdvisor() *Advisor {
-	mode, err := SystemMode()
+	m, err := systemMode()
 	return &Advisor{
-		enabled: err == nil && mode == Madvise,
+		enabled: err == nil && m == thpMadvise,
 		sample:  []metrics.Sample{{Name: "/memory/classes/total:bytes"}},
 	}
 }

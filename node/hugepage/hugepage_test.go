@@ -13,12 +13,12 @@ import (
 func TestParseMode(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		want Mode
+		want mode
 		err  bool
 	}{
-		{"always [madvise] never\n", Madvise, false},
-		{"[always] madvise never\n", Always, false},
-		{"always madvise [never]\n", Never, false},
+		{"always [madvise] never\n", thpMadvise, false},
+		{"[always] madvise never\n", thpAlways, false},
+		{"always madvise [never]\n", thpNever, false},
 		{"always madvise never\n", "", true},
 		{"", "", true},
 	} {
@@ -42,7 +42,7 @@ c004000000-c004001000 rw-p 00000000 00:00 0
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Region{{0xc000000000, 0xc004000000}, {0x7f3000000000, 0x7f3000200000}}
+	want := []region{{0xc000000000, 0xc004000000}, {0x7f3000000000, 0x7f3000200000}}
 	if len(got) != len(want) {
 		t.Fatalf("got %x, want %x", got, want)
 	}
@@ -62,8 +62,8 @@ func TestRefreshMarksTheHeap(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("transparent huge pages are a Linux feature")
 	}
-	if mode, err := SystemMode(); err != nil || mode != Madvise {
-		t.Skipf("THP mode is %q (%v); only madvise mode is advised", mode, err)
+	if m, err := systemMode(); err != nil || m != thpMadvise {
+		t.Skipf("THP mode is %q (%v); only madvise mode is advised", m, err)
 	}
 	a := NewAdvisor()
 	if !a.Enabled() {

@@ -59,33 +59,28 @@ type node4 struct {
 
 func newNode(level int, score float64, member string) *node {
 	var n *node
+	var links []link
 	var short []byte
 	switch level {
 	case 1:
 		x := &node1{}
-		x.level = x.links[:]
-		n, short = &x.node, x.short[:]
+		n, links, short = &x.node, x.links[:], x.short[:]
 	case 2:
 		x := &node2{}
-		x.level = x.links[:]
-		n, short = &x.node, x.short[:]
+		n, links, short = &x.node, x.links[:], x.short[:]
 	case 3:
 		x := &node3{}
-		x.level = x.links[:]
-		n, short = &x.node, x.short[:]
+		n, links, short = &x.node, x.links[:], x.short[:]
 	case 4:
 		x := &node4{}
-		x.level = x.links[:]
-		n, short = &x.node, x.short[:]
+		n, links, short = &x.node, x.links[:], x.short[:]
 	default:
-		n = &node{level: make([]link, level)}
+		n, links = &node{}, make([]link, level)
 	}
-	n.score = score
-	if short != nil && len(member) <= inlineMember && len(member) > 0 {
+	n.level, n.score, n.member = links, score, member
+	if len(member) > 0 && len(member) <= len(short) {
 		copy(short, member)
 		n.member = unsafe.String(&short[0], len(member))
-	} else {
-		n.member = member
 	}
 	return n
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -306,5 +307,17 @@ func TestAddNaN(t *testing.T) {
 	}
 	if s, _ := z.Score("a"); !math.IsInf(s, 1) || z.Len() != 1 {
 		t.Fatal("a failed Add changed the set")
+	}
+}
+
+func TestNewNodeKeepsMemberAndHeight(t *testing.T) {
+	members := []string{"", "a", strings.Repeat("m", inlineMember), strings.Repeat("m", inlineMember+1)}
+	for level := 1; level <= 6; level++ {
+		for _, member := range members {
+			n := newNode(level, 1.5, member)
+			if n.member != member || n.score != 1.5 || len(n.level) != level {
+				t.Errorf("newNode(%d, 1.5, %q) = member %q, score %v, %d levels", level, member, n.member, n.score, len(n.level))
+			}
+		}
 	}
 }
