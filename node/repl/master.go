@@ -614,6 +614,8 @@ func (m *Master) feedStream(l *Link, r *Reader) error {
 
 func (l *Link) write(p []byte) error {
 	if t := l.m.settings().Timeout; t > 0 {
+		// The socket's deadline is on the wall clock whatever clock the engine runs on
+		// (a test's fake clock would put it in the past).
 		l.conn.SetWriteDeadline(time.Now().Add(t))
 	}
 	_, err := l.conn.Write(p)
