@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterctl/clusterctl/node/readiness"
 	"github.com/clusterctl/clusterctl/node/resp"
 )
 
@@ -92,6 +93,9 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, &UnreachableError{Addr: addr, Err: err}
 	}
+	// A reshard waits on thousands of round trips, one after the other: raw reads and writes
+	// spare each of them a wake-up of the Go runtime's monitor thread.
+	conn = readiness.RawIO(conn)
 	if opts.TLS != nil {
 		cfg := opts.TLS.Clone()
 		if cfg.ServerName == "" {

@@ -7,6 +7,9 @@ import (
 	"unsafe"
 )
 
+// rawCalls says rawRead and rawWrite work here.
+const rawCalls = true
+
 // epollET is EPOLLET as an event mask bit (syscall declares it as a negative int).
 const epollET = 1 << 31
 

@@ -26,36 +26,18 @@
 package readiness
 
 import (
-	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
 // gate is a connection whose reads wait for the Poller's word that data has arrived.
 type gate struct {
-	net.Conn
-	raw syscall.RawConn
+	*rawConn
 	p   *Poller
 	fd  int32
 	gen int32
-
-	// rmu and wmu keep concurrent Reads (Writes) apart: each passes its buffer and
-	// result to readOnce (writeOnce) through the fields below. readFn and writeFn are
-	// those methods bound once, so that a call allocates no closure.
-	rmu     sync.Mutex
-	rbuf    []byte
-	rn      int
-	rerr    error
-	readFn  func(fd uintptr) bool
-	wmu     sync.Mutex
-	wbuf    []byte
-	wn      int
-	werr    error
-	writeFn func(fd uintptr) bool
 
 	// mustRead is true when the next Read has to go to the socket without waiting: the
 	// last read filled the caller's buffer (more may be queued, with no new edge to come),
@@ -73,78 +55,9 @@ func (g *gate) Read(b []byte) (int, error) {
 		case <-g.closed:
 		}
 	}
-	n, err := g.read(b)
+	n, err := g.rawConn.Read(b)
 	g.mustRead.Store(err != nil || n == len(b))
 	return n, err
-}
-
-func (g *gate) read(b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	g.rmu.Lock()
-	defer g.rmu.Unlock()
-	g.rbuf, g.rn = b, 0         // RawConn.Read may fail before calling readOnce (a deadline, Close)
-	err := g.raw.Read(g.readFn) // waits through Go's poller only if readOnce finds nothing
-	n, rerr := g.rn, g.rerr
-	g.rbuf, g.rerr = nil, nil
-	if err == nil {
-		err = rerr
-	}
-	if err == nil && n == 0 {
-		err = io.EOF
-	}
-	return n, err
-}
-
-// readOnce makes one read; false asks RawConn.Read to wait for readability and call again.
-func (g *gate) readOnce(fd uintptr) bool {
-	for {
-		n, errno := rawRead(fd, g.rbuf)
-		switch errno {
-		case 0:
-			g.rn = n
-			return true
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		default:
-			g.rn, g.rerr = 0, os.NewSyscallError("read", errno)
-			return true
-		}
-	}
-}
-
-func (g *gate) Write(b []byte) (int, error) {
-	g.wmu.Lock()
-	defer g.wmu.Unlock()
-	g.wbuf, g.wn = b, 0
-	err := g.raw.Write(g.writeFn) // waits for writability while the socket's buffer is full
-	n, werr := g.wn, g.werr
-	g.wbuf, g.werr = nil, nil
-	if err == nil {
-		err = werr
-	}
-	return n, err
-}
-
-// writeOnce writes what it can; false asks RawConn.Write to wait for writability.
-func (g *gate) writeOnce(fd uintptr) bool {
-	for g.wn < len(g.wbuf) {
-		n, errno := rawWrite(fd, g.wbuf[g.wn:])
-		switch errno {
-		case 0:
-			g.wn += n
-		case syscall.EINTR:
-		case syscall.EAGAIN:
-			return false
-		default:
-			g.werr = os.NewSyscallError("write", errno)
-			return true
-		}
-	}
-	return true
 }
 
 // wake tells the reader that data arrived; a wake-up already pending is enough.
@@ -182,11 +95,6 @@ func (g *gate) kick() {
 	g.wake()
 }
 
-// SyscallConn gives the wrapped socket's descriptor (CLIENT LIST shows it).
-func (g *gate) SyscallConn() (syscall.RawConn, error) {
-	return g.Conn.(syscall.Conn).SyscallConn()
-}
-
 // Poller is the epoll set of wrapped connections. Its Run loop must be running while
 // wrapped connections are read; Close stops it.
 type Poller struct {
@@ -204,19 +112,14 @@ func (p *Poller) Wrap(conn net.Conn) net.Conn {
 	if p == nil || p.stopped.Load() {
 		return conn
 	}
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
+	rc := newRawConn(conn)
+	if rc == nil {
 		return conn
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return conn
-	}
-	g := &gate{Conn: conn, raw: raw, p: p, ready: make(chan struct{}, 1), closed: make(chan struct{})}
-	g.readFn, g.writeFn = g.readOnce, g.writeOnce
+	g := &gate{rawConn: rc, p: p, ready: make(chan struct{}, 1), closed: make(chan struct{})}
 	g.mustRead.Store(true) // data may have come with the connection
 	var regErr error
-	err = raw.Control(func(fd uintptr) {
+	err := rc.raw.Control(func(fd uintptr) {
 		g.fd = int32(fd)
 		p.add(g)
 		// Registered inside Control, while the descriptor cannot be closed under us.

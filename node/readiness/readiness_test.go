@@ -13,6 +13,12 @@ import (
 // pair returns a loopback connection wrapped by p and its peer.
 func pair(t *testing.T, p *Poller) (wrapped, peer net.Conn) {
 	t.Helper()
+	return pairWith(t, p.Wrap)
+}
+
+// pairWith returns a loopback connection wrapped by wrap and its peer.
+func pairWith(t *testing.T, wrap func(net.Conn) net.Conn) (wrapped, peer net.Conn) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +41,7 @@ func pair(t *testing.T, p *Poller) (wrapped, peer net.Conn) {
 	if !ok {
 		t.Fatal("accept failed")
 	}
-	wrapped = p.Wrap(server)
+	wrapped = wrap(server)
 	t.Cleanup(func() { wrapped.Close(); peer.Close() })
 	return wrapped, peer
 }
@@ -222,9 +228,19 @@ func TestReusedDescriptorIsNotWokenByTheOldOne(t *testing.T) {
 // TestFailedReadReturnsNoBytes: a read that a deadline ends before it reaches the socket
 // reports no bytes, not the count of the read before it (the caller would take stale
 // buffer contents for data).
+// wrappers are the two ways this package wraps a socket, for the tests of what both do.
+func wrappers(t *testing.T) map[string]func(net.Conn) net.Conn {
+	return map[string]func(net.Conn) net.Conn{"gate": startPoller(t).Wrap, "raw": RawIO}
+}
+
 func TestFailedReadReturnsNoBytes(t *testing.T) {
-	p := startPoller(t)
-	c, peer := pair(t, p)
+	for name, wrap := range wrappers(t) {
+		t.Run(name, func(t *testing.T) { testFailedReadReturnsNoBytes(t, wrap) })
+	}
+}
+
+func testFailedReadReturnsNoBytes(t *testing.T, wrap func(net.Conn) net.Conn) {
+	c, peer := pairWith(t, wrap)
 	if _, err := peer.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
@@ -244,8 +260,13 @@ func TestFailedReadReturnsNoBytes(t *testing.T) {
 // TestLargeWrite: a write larger than the socket's buffer completes (it waits for the
 // peer to read) and the peer gets every byte in order.
 func TestLargeWrite(t *testing.T) {
-	p := startPoller(t)
-	c, peer := pair(t, p)
+	for name, wrap := range wrappers(t) {
+		t.Run(name, func(t *testing.T) { testLargeWrite(t, wrap) })
+	}
+}
+
+func testLargeWrite(t *testing.T, wrap func(net.Conn) net.Conn) {
+	c, peer := pairWith(t, wrap)
 	data := make([]byte, 8<<20)
 	for i := range data {
 		data[i] = byte(i * 7)
@@ -266,5 +287,25 @@ func TestLargeWrite(t *testing.T) {
 		if b[i] != data[i] {
 			t.Fatalf("byte %d = %d, want %d", i, b[i], data[i])
 		}
+	}
+}
+
+// TestRawIOWaitsForDataAndSeesTheEnd: a raw read waits (through Go's poller) for data that
+// arrives later, and reports io.EOF once the peer has closed.
+func TestRawIOWaitsForDataAndSeesTheEnd(t *testing.T) {
+	c, peer := pairWith(t, RawIO)
+	if runtime.GOOS == "linux" {
+		if _, ok := c.(*rawConn); !ok {
+			t.Fatalf("RawIO gave a %T, want *rawConn", c)
+		}
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		peer.Write([]byte("late"))
+		peer.Close()
+	}()
+	readWithin(t, c, "late", 5*time.Second)
+	if n, err := c.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+		t.Fatalf("read after the peer closed = %d, %v; want 0, EOF", n, err)
 	}
 }
