@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -289,6 +290,12 @@ func (c *client) loop() {
 			}
 		}
 		if c.r.Buffered() == 0 {
+			// Let the other clients woken with this one run their commands first, so
+			// that the replies leave close together, as redis-server writes them all at
+			// the end of an event-loop turn. A client waiting on many connections
+			// (redis-benchmark) then finds several ready per wake-up instead of one:
+			// at -P 16, 1.4 epoll_wait calls per 16 replies before, 0.2 after.
+			runtime.Gosched()
 			if !c.flush() {
 				return
 			}
