@@ -111,6 +111,15 @@ func less(score float64, member string, n *node) bool {
 
 // insert adds a member that is not present yet and returns its node.
 func (sl *skiplist) insert(score float64, member string) *node {
+	n := newNode(randomLevel(), score, member)
+	sl.link(n)
+	return n
+}
+
+// link puts node n, whose score, member and height are set and which is in no list, at
+// its place.
+func (sl *skiplist) link(n *node) {
+	score, member := n.score, n.member
 	var update [maxLevel]*node
 	var rank [maxLevel]int
 	x := sl.header
@@ -124,7 +133,7 @@ func (sl *skiplist) insert(score float64, member string) *node {
 		}
 		update[i] = x
 	}
-	level := randomLevel()
+	level := len(n.level)
 	if level > sl.level {
 		for i := sl.level; i < level; i++ {
 			rank[i] = 0
@@ -133,7 +142,6 @@ func (sl *skiplist) insert(score float64, member string) *node {
 		}
 		sl.level = level
 	}
-	n := newNode(level, score, member)
 	for i := 0; i < level; i++ {
 		n.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = n
@@ -143,6 +151,7 @@ func (sl *skiplist) insert(score float64, member string) *node {
 	for i := level; i < sl.level; i++ {
 		update[i].level[i].span++
 	}
+	n.backward = nil
 	if update[0] != sl.header {
 		n.backward = update[0]
 	}
@@ -152,7 +161,6 @@ func (sl *skiplist) insert(score float64, member string) *node {
 		sl.tail = n
 	}
 	sl.length++
-	return n
 }
 
 // unlink removes x given, per level, the last node before it.
@@ -195,25 +203,29 @@ func (sl *skiplist) delete(score float64, member string) bool {
 	return false
 }
 
-// updateScore moves a member to a new score, in place when its neighbours allow, as
-// zslUpdateScore does.
-func (sl *skiplist) updateScore(cur float64, member string, score float64) *node {
-	var update [maxLevel]*node
-	x := sl.header
-	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && less(cur, member, f); f = x.level[i].forward {
-			x = f
-		}
-		update[i] = x
-	}
-	x = x.level[0].forward
+// updateScore moves node x, found through the set's dictionary, to a new score: in place
+// when its neighbours allow, as zslUpdateScore does, which needs no search since the
+// neighbours are x's own links. Otherwise x is unlinked and linked again at its new place:
+// Redis frees the node and allocates another, but keeping it spares an allocation and
+// keeps the set's nodes where they are in memory, and its height is as random as a new
+// one's.
+func (sl *skiplist) updateScore(x *node, score float64) {
 	if (x.backward == nil || x.backward.score < score) &&
 		(x.level[0].forward == nil || x.level[0].forward.score > score) {
 		x.score = score
-		return x
+		return
+	}
+	var update [maxLevel]*node
+	p := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := p.level[i].forward; f != nil && less(x.score, x.member, f); f = p.level[i].forward {
+			p = f
+		}
+		update[i] = p
 	}
 	sl.unlink(x, &update)
-	return sl.insert(score, member)
+	x.score = score
+	sl.link(x)
 }
 
 // rank returns the 1-based rank of an element known to be present.

@@ -182,7 +182,7 @@ func (z *ZSet) Add(member string, score float64, flags AddFlags, lim Limits) (Ad
 		if score == cur {
 			return Unchanged, score, nil
 		}
-		e.Value = z.sl.updateScore(cur, member, z.stored(score))
+		z.sl.updateScore(n, z.stored(score))
 		return Updated, score, nil
 	}
 	if flags.XX {
