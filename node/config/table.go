@@ -223,7 +223,7 @@ func buildTable() []*directive {
 		boolDir("crash-log-enabled", "", inert, true),
 		boolDir("crash-memcheck-enabled", "", inert, true),
 		boolDir("use-exit-on-panic", "", hidden|inert, false),
-		boolDir("disable-thp", "", immutable, true),
+		boolDir("disable-thp", "", immutable|inert, true),
 		boolDir("cluster-allow-replica-migration", "", 0, true),
 		boolDir("replica-announced", "", 0, true),
 		boolDir("latency-tracking", "", inert, true),

@@ -15,9 +15,7 @@
 //
 // redis-server turns huge pages off for itself (disable-thp) because the child it forks
 // for a snapshot would copy 2 MB instead of 4 KB on every page the parent writes to. The
-// node snapshots without forking, but huge pages cost it latency too: in madvise mode a
-// page fault in an advised range allocates and clears a whole 2 MB page while the command
-// that touched it waits. The server therefore uses an Advisor only with disable-thp no.
+// node snapshots without forking, so it has no such cost.
 package hugepage
 
 import (

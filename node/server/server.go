@@ -221,9 +221,9 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, d := range s.cfg.Inert() {
 		s.log.Warningf("Directive '%s' is accepted but has no effect yet on this server", d)
 	}
-	s.thp = hugePageAdvisor(s.cfg)
-	if s.thp != nil && s.thp.Enabled() {
-		s.log.Noticef("Transparent huge pages are in madvise mode: advising them for the heap (disable-thp no)")
+	s.thp = hugepage.NewAdvisor()
+	if s.thp.Enabled() {
+		s.log.Noticef("Transparent huge pages are in madvise mode: advising them for the heap")
 	}
 	s.refreshHugePages()
 	if err := s.loadDataFromDisk(); err != nil {
@@ -448,18 +448,6 @@ func (s *Server) cron(ctx context.Context) {
 			s.replicationCron(now)
 		}
 	}
-}
-
-// hugePageAdvisor returns the Advisor that puts the heap in huge pages, or nil under
-// disable-thp yes (Redis's default), which leaves the heap in small pages. Huge pages save
-// TLB misses on a large keyspace, but with THP in madvise mode a fault in an advised range
-// clears a whole 2 MB page while its client waits: SET p99 of 5.5-6.5 ms against 2.0-3.6 ms
-// without the advice in the same runs (docs/BENCHMARKS.md).
-func hugePageAdvisor(cfg *config.Config) *hugepage.Advisor {
-	if cfg.Bool("disable-thp") {
-		return nil
-	}
-	return hugepage.NewAdvisor()
 }
 
 // refreshHugePages marks memory the runtime has mapped since the last call for huge pages
