@@ -113,7 +113,7 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) *Entry {
 		e = nil
 	}
 	if e != nil && flags&LookupWrite != 0 {
-		sdb.beforeChange(slot) // the caller may change the value in place
+		sdb.beforeChange(slot, e, nil) // the caller may change the value in place
 	}
 	if flags&(LookupWrite|LookupNoStats) == 0 {
 		if e != nil {
@@ -161,7 +161,7 @@ func (ks *Keyspace) expireCommand() string {
 // unlink removes e from its slot table and the expires table.
 func (db *DB) unlink(sh *shard, sdb *shardDB, e *Entry) {
 	slot := int(e.Value.slot)
-	sdb.beforeChange(slot)
+	sdb.beforeChange(slot, e, nil)
 	sdb.slotDict(slot).Delete(e.Key())
 	if e.Value.expire != 0 {
 		sdb.expires.Delete(e.Key())
@@ -174,7 +174,7 @@ func (db *DB) unlink(sh *shard, sdb *shardDB, e *Entry) {
 func (db *DB) Add(key []byte, o Object) *Entry {
 	slot := db.slotOf(key)
 	sh, sdb := db.shardDB(slot, true)
-	sdb.beforeChange(slot)
+	sdb.beforeChange(slot, nil, key)
 	e, _ := sdb.slotDict(slot).UpsertBytes(key)
 	db.init(sh, sdb, e, slot, o)
 	if ev := db.ks.events; ev != nil {
@@ -285,7 +285,7 @@ func (db *DB) Expire(e *Entry) int64 { return e.Value.expire }
 // callers that want EXPIRE's "delete at once" behaviour check first.
 func (db *DB) SetExpire(e *Entry, at int64) {
 	sh, sdb := db.shardDB(int(e.Value.slot), false)
-	sdb.beforeChange(int(e.Value.slot))
+	sdb.beforeChange(int(e.Value.slot), e, nil)
 	if e.Value.expire == 0 {
 		x, _ := sdb.expires.Upsert(e.Key())
 		x.Value = e
@@ -300,7 +300,7 @@ func (db *DB) Persist(e *Entry) bool {
 		return false
 	}
 	sh, sdb := db.shardDB(int(e.Value.slot), false)
-	sdb.beforeChange(int(e.Value.slot))
+	sdb.beforeChange(int(e.Value.slot), e, nil)
 	sdb.expires.Delete(e.Key())
 	e.Value.expire = 0
 	db.account(sh, e)

@@ -19,10 +19,22 @@ func textEncoder(dst []byte, db DB, slot int, keys iter.Seq[*Entry]) []byte {
 		if hashslot.OfString(e.Key()) != slot {
 			panic("key in the wrong slot")
 		}
-		dst = fmt.Appendf(dst, "%d/%s=%s@%d;", db.Index, e.Key(), e.Value.AppendString(nil), db.Expire(e))
+		dst = fmt.Appendf(dst, "%d/%s=%s@%d;", db.Index, e.Key(), valueText(&e.Value), db.Expire(e))
 	}
 	return dst
 }
+
+// valueText shows a string's bytes, or the items of the list populate stores as a
+// stand-in for the types the keyspace does not know.
+func valueText(o *Object) string {
+	if o.Type == TypeString {
+		return string(o.AppendString(nil))
+	}
+	return strings.Join(*o.Ptr.(*[]string), ",")
+}
+
+// longKey is a key too long to live inside its table entry.
+const longKey = "a-key-longer-than-an-entry-keeps-inline"
 
 func readView(pit *PointInTime, numDBs int) map[string]string {
 	out := map[string]string{}
@@ -49,7 +61,7 @@ func contents(ks *Keyspace) map[string]string {
 		h := ks.DB(db, 0, nil)
 		h.KeysLocked(func(k string) {
 			e := h.Lookup([]byte(k), LookupNoTouch|LookupNoStats|LookupNoExpire)
-			out[fmt.Sprintf("%d/%s", db, k)] = fmt.Sprintf("%s@%d", e.Value.AppendString(nil), h.Expire(e))
+			out[fmt.Sprintf("%d/%s", db, k)] = fmt.Sprintf("%s@%d", valueText(&e.Value), h.Expire(e))
 		})
 	}
 	return out
@@ -66,6 +78,8 @@ func populate(ks *Keyspace, n int) {
 				h.SetExpire(e, 1e15+int64(i))
 			}
 		}
+		h.Add([]byte(longKey), StringObject([]byte("long")))
+		h.Add([]byte("list"), Object{Type: TypeList, Ptr: &[]string{"a", "b"}})
 	}
 }
 
@@ -91,6 +105,23 @@ func TestPointInTimeSeesTheDataAsAtBegin(t *testing.T) {
 				e := h.LookupWriteKey(k)
 				e.Value.Str = append(e.Value.Str[:0], "XX"...)
 			})
+		}},
+		{"in place on a long key", func(ks *Keyspace) {
+			write(ks, 0, longKey, func(h *DB, k []byte) {
+				e := h.LookupWriteKey(k)
+				e.Value.Str = append(e.Value.Str[:0], "LONG"...)
+			})
+		}},
+		{"in place on another type", func(ks *Keyspace) {
+			write(ks, 0, "list", func(h *DB, k []byte) {
+				l := h.LookupWriteKey(k).Value.Ptr.(*[]string)
+				(*l)[0] = "changed"
+				*l = append(*l, "added")
+			})
+		}},
+		{"delete then add in a copied slot", func(ks *Keyspace) {
+			write(ks, 0, "k8", func(h *DB, k []byte) { h.DeleteKey(k) })
+			write(ks, 0, "k8", func(h *DB, k []byte) { h.Add(k, StringObject([]byte("again"))) })
 		}},
 		{"delete", func(ks *Keyspace) { write(ks, 0, "k4", func(h *DB, k []byte) { h.DeleteKey(k) }) }},
 		{"add", func(ks *Keyspace) {
@@ -189,7 +220,7 @@ func TestPointInTimeOneAtATimeAndClose(t *testing.T) {
 	if err != nil || !ran {
 		t.Fatalf("view after Close: %v, atBegin ran %v", err, ran)
 	}
-	if pit2.Keys(0) != 10 || pit2.Expires(0) != 4 {
+	if pit2.Keys(0) != 12 || pit2.Expires(0) != 4 { // populate's 10, its long key and its list
 		t.Errorf("counts at begin: %d keys, %d expires", pit2.Keys(0), pit2.Expires(0))
 	}
 	pit2.Close()

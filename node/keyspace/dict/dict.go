@@ -47,6 +47,20 @@ type Entry[V any] struct {
 // Key returns the entry's key.
 func (e *Entry[V]) Key() string { return e.key }
 
+// CopyInto makes c a copy of e that shares nothing e's table may change later: a key kept
+// inside e is copied into c, and c links to no other entry. The value is copied by
+// assignment, so a value holding references stays shared; deep copies are the caller's.
+func (e *Entry[V]) CopyInto(c *Entry[V]) {
+	c.next = nil
+	c.Value = e.Value
+	if len(e.key) > 0 && unsafe.StringData(e.key) == &e.short[0] {
+		n := copy(c.short[:], e.key)
+		c.key = unsafe.String(&c.short[0], n)
+		return
+	}
+	c.key = e.key
+}
+
 type table[V any] struct {
 	buckets []*Entry[V]
 	used    int

@@ -3,6 +3,7 @@ package dict
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -168,6 +169,26 @@ func BenchmarkFindBytes(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if d.FindBytes(keys[i&1023]) == nil {
 			b.Fatal("missing")
+		}
+	}
+}
+
+func TestCopyIntoSharesNothingTheTableChanges(t *testing.T) {
+	for _, key := range []string{"k", strings.Repeat("s", shortKey), strings.Repeat("l", shortKey+1)} {
+		d := New[[]byte]()
+		e, _ := d.UpsertBytes([]byte(key))
+		e.Value = []byte("v")
+		var c Entry[[]byte]
+		e.CopyInto(&c)
+		if c.Key() != key || string(c.Value) != "v" || c.next != nil {
+			t.Fatalf("%q: copy holds key %q value %q", key, c.Key(), c.Value)
+		}
+		// The table's entry may be rewritten and its neighbours relinked; the copy keeps
+		// its key.
+		copy(e.short[:], strings.Repeat("x", shortKey))
+		d.Delete(key)
+		if c.Key() != key {
+			t.Errorf("%q: copy's key became %q after its entry changed", key, c.Key())
 		}
 	}
 }

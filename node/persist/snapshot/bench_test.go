@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -107,6 +108,10 @@ func BenchmarkWriteWhileClientsWrite(b *testing.B) {
 						worst.Store(d)
 					}
 					writes.Add(1)
+					// A client's next command comes after a network round trip, and the
+					// wait gives the writer its turn; a loop that never waits would
+					// starve it, as no real client can.
+					runtime.Gosched()
 				}
 			}(uint64(w))
 		}

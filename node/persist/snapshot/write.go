@@ -13,20 +13,21 @@
 //     size of the data set). The replication offset or AOF position the file corresponds
 //     to is read at that instant (Options.AtBegin, Options.Repl).
 //  2. The writer then walks the hash slots in order, database by database. For each slot
-//     it locks that slot's shard just long enough to encode the slot's keys (about 60
-//     keys per slot for a million keys) into a buffer, unlocks, and writes the buffer
-//     out. Between slots it yields to the clients' goroutines.
-//  3. A command about to change a slot the writer has not reached yet (adding, deleting,
-//     overwriting a key, changing a TTL, or looking a key up to modify it in place)
-//     first encodes that slot as it still is, and the writer uses those bytes when it
+//     it locks that slot's shard just long enough to copy the slot's keys (about 60 keys
+//     per slot for a million keys; a string is copied as it is, other values are encoded),
+//     unlocks, encodes the copy into a buffer and writes the buffer out. Between slots it
+//     yields to the clients' goroutines.
+//  3. A command about to change a key in a slot the writer has not reached yet (adding,
+//     deleting, overwriting it, changing its TTL, or looking it up to modify it in place)
+//     first keeps a copy of that key as it still is, and the writer uses the copy when it
 //     gets there. FLUSHALL and SWAPDB change no slot: they detach or move whole parts,
 //     which the view still reads as they were.
 //
 // So every slot lands in the file as it was at the instant, which is what makes the file a
 // consistent image to which the replication stream or the AOF's next increment applies.
-// No client waits for more than the encoding of one slot, and the extra memory is that of
-// the slots changed before the writer reached them, held as RDB bytes, as Redis's
-// copy-on-write holds the pages changed during a BGSAVE.
+// No client waits for more than the copy of one slot, and a write pays for the copy of its
+// own key only; the extra memory is that of the keys changed before the writer reached
+// them, as Redis's copy-on-write holds the pages changed during a BGSAVE.
 package snapshot
 
 import (
