@@ -29,13 +29,10 @@ while getopts "k:r:t:" opt; do
 	esac
 done
 
-for bin in redis-server redis-cli go awk; do
-	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
-done
-
 . "$(dirname "$0")/lib.sh"
+require redis-server redis-cli go awk
 
-case ,$tools, in *,clusterctl,*) (cd "$root" && go build -o "$work/clusterctl" .) ;; esac
+case ,$tools, in *,clusterctl,*) bin=$(clusterctl_binary) ;; esac
 
 # start_node PORT [ARGS...]: a redis-server on 127.0.0.1 without persistence.
 start_node() {
@@ -124,7 +121,7 @@ import() { # TOOL
 		redis-cli --cluster import "$seed" --cluster-from "127.0.0.1:$src" >"$work/out" 2>&1
 		;;
 	clusterctl)
-		"$work/clusterctl" import "$seed" --from "127.0.0.1:$src" --timeout 30s >"$work/out" 2>&1
+		"$bin" import "$seed" --from "127.0.0.1:$src" --timeout 30s >"$work/out" 2>&1
 		;;
 	esac || { echo "$1 import failed:" >&2; tail -20 "$work/out" >&2; exit 1; }
 	end=$(now)

@@ -50,3 +50,37 @@ wait_ready() {
 	echo "server on port $1 did not start" >&2
 	exit 1
 }
+
+# require PROGRAM... exits with a message unless every PROGRAM is on PATH.
+require() {
+	local p
+	for p in "$@"; do
+		command -v "$p" >/dev/null || { echo "$p not found on PATH" >&2; exit 1; }
+	done
+}
+
+# clusterctl_binary prints the path of the clusterctl binary to measure: CLUSTERCTL_BIN when
+# it is set, else one built from the repository into work.
+clusterctl_binary() {
+	if [ -n "${CLUSTERCTL_BIN:-}" ]; then
+		echo "$CLUSTERCTL_BIN"
+		return
+	fi
+	(cd "$root" && go build -o "$work/clusterctl" .) >&2
+	echo "$work/clusterctl"
+}
+
+# start_side_by_side BINARY starts `clusterctl server` from BINARY and redis-server on free
+# ports, persistence off, logs in work, and waits for both; it sets ours and theirs to
+# their ports.
+start_side_by_side() {
+	local common=(--bind 127.0.0.1 --save "" --appendonly no --daemonize no)
+	ours=$(free_port)
+	"$1" server --port "$ours" --dir "$work" --logfile "$work/clusterctl.log" "${common[@]}" &
+	pids+=($!)
+	theirs=$(free_port)
+	redis-server --port "$theirs" --dir "$work" --logfile "$work/redis.log" "${common[@]}" &
+	pids+=($!)
+	wait_ready "$ours"
+	wait_ready "$theirs"
+}

@@ -24,17 +24,10 @@ while getopts "k:c:" opt; do
 	esac
 done
 
-for bin in redis-server redis-benchmark redis-cli go; do
-	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
-done
-
 . "$(dirname "$0")/lib.sh"
+require redis-server redis-benchmark redis-cli go
 
-bin=${CLUSTERCTL_BIN:-}
-if [ -z "$bin" ]; then
-	bin="$work/clusterctl"
-	(cd "$root" && go build -o "$bin" .)
-fi
+bin=$(clusterctl_binary)
 
 # start KIND DIR PORT starts a server and waits until it answers.
 start() {

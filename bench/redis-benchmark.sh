@@ -41,31 +41,16 @@ while getopts "n:c:r:t:P:s" opt; do
 	esac
 done
 
-for bin in redis-server redis-benchmark redis-cli go; do
-	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
-done
+. "$(dirname "$0")/lib.sh"
+require redis-server redis-benchmark redis-cli go
 if [ "$syscalls" = 1 ] && ! command -v perf >/dev/null; then
 	echo "-s needs perf (linux-tools) on PATH" >&2
 	exit 1
 fi
 
-. "$(dirname "$0")/lib.sh"
+bin=$(clusterctl_binary)
 
-if [ -n "${CLUSTERCTL_BIN:-}" ]; then
-	cp "$CLUSTERCTL_BIN" "$work/clusterctl"
-else
-	(cd "$root" && go build -o "$work/clusterctl" .)
-fi
-
-common=(--bind 127.0.0.1 --save "" --appendonly no --daemonize no)
-ours=$(free_port)
-"$work/clusterctl" server --port "$ours" --dir "$work" --logfile "$work/clusterctl.log" "${common[@]}" &
-pids+=($!)
-theirs=$(free_port)
-redis-server --port "$theirs" --dir "$work" --logfile "$work/redis.log" "${common[@]}" &
-pids+=($!)
-wait_ready "$ours"
-wait_ready "$theirs"
+start_side_by_side "$bin"
 
 # bench PORT TEST PIPELINE prints the requests per second of one run.
 bench() {

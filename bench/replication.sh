@@ -25,17 +25,10 @@ while getopts "k:r:" opt; do
 	esac
 done
 
-for bin in redis-server redis-cli go; do
-	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
-done
-
 . "$(dirname "$0")/lib.sh"
+require redis-server redis-cli go
 
-bin=${CLUSTERCTL_BIN:-}
-if [ -z "$bin" ]; then
-	bin="$work/clusterctl"
-	(cd "$root" && go build -o "$bin" .)
-fi
+bin=$(clusterctl_binary)
 
 common=(--bind 127.0.0.1 --save "" --appendonly no --daemonize no --enable-debug-command yes
 	--repl-diskless-sync yes --repl-diskless-sync-delay 0)

@@ -38,13 +38,10 @@ while getopts "k:d:s:r:t:" opt; do
 	esac
 done
 
-for bin in redis-server redis-cli go; do
-	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
-done
-
 . "$(dirname "$0")/lib.sh"
+require redis-server redis-cli go
 
-case ,$tools, in *,clusterctl,*) (cd "$root" && go build -o "$work/clusterctl" .) ;; esac
+case ,$tools, in *,clusterctl,*) bin=$(clusterctl_binary) ;; esac
 
 # fill: writes KEYS keys of VALUE bytes whose slots lie in [0, SLOTS) to one node, pipelined.
 # A few lines of Go (standard library only) because neither redis-cli nor the shell can pick
@@ -174,7 +171,7 @@ move() { # TOOL FROM_ID FROM_PORT TO_ID TO_PORT
 			--cluster-slots "$slots" --cluster-yes >"$work/out" 2>&1
 		;;
 	clusterctl)
-		"$work/clusterctl" reshard "127.0.0.1:$3" --from "$2" --to "$4" --slots "$slots" --yes --timeout 30s \
+		"$bin" reshard "127.0.0.1:$3" --from "$2" --to "$4" --slots "$slots" --yes --timeout 30s \
 			>"$work/out" 2>&1
 		;;
 	esac || { echo "$1 reshard failed:" >&2; tail -20 "$work/out" >&2; exit 1; }

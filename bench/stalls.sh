@@ -22,17 +22,10 @@ while getopts "s:" opt; do
 	esac
 done
 
-for bin in redis-server redis-cli go; do
-	command -v "$bin" >/dev/null || { echo "$bin not found on PATH" >&2; exit 1; }
-done
-
 . "$(dirname "$0")/lib.sh"
+require redis-server redis-cli go
 
-if [ -n "${CLUSTERCTL_BIN:-}" ]; then
-	cp "$CLUSTERCTL_BIN" "$work/clusterctl"
-else
-	(cd "$root" && go build -o "$work/clusterctl" .)
-fi
+bin=$(clusterctl_binary)
 
 # probe: "probe clock SECS" or "probe ping ADDR SECS"; prints the count, the total and
 # the longest of the gaps or round trips of 5 ms or more, and the total time measured.
@@ -106,15 +99,7 @@ func main() {
 GO
 (cd "$work/probe" && GO111MODULE=off go build -o "$work/stallprobe" main.go)
 
-common=(--bind 127.0.0.1 --save "" --appendonly no --daemonize no)
-ours=$(free_port)
-"$work/clusterctl" server --port "$ours" --dir "$work" --logfile "$work/clusterctl.log" "${common[@]}" &
-pids+=($!)
-theirs=$(free_port)
-redis-server --port "$theirs" --dir "$work" --logfile "$work/redis.log" "${common[@]}" &
-pids+=($!)
-wait_ready "$ours"
-wait_ready "$theirs"
+start_side_by_side "$bin"
 
 printf '| %-34s | %10s | %12s | %12s | %11s | %13s |\n' "probe, $secs s each" "operations" "gaps >= 5 ms" "their sum, s" "longest, ms" "share of time"
 printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------" "------------" "--------------" "--------------" "-------------" "---------------"
