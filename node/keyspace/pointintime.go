@@ -211,7 +211,7 @@ func (p *frozenPart) copyUnchanged(idx int, changed *slotChanges, c *slotCopy) {
 			}
 		}
 		if e.Value.Type != TypeString {
-			c.encoded = p.pit.encode(c.encoded, handle, slot, func(yield func(*Entry) bool) { yield(e) })
+			c.encoded = p.encodeOne(c.encoded, handle, slot, e)
 			return true
 		}
 		c.entries = c.entries[:len(c.entries)+1]
@@ -231,6 +231,12 @@ func (p *frozenPart) copyUnchanged(idx int, changed *slotChanges, c *slotCopy) {
 			o.Str = c.arena[start:len(c.arena):len(c.arena)]
 		}
 	}
+}
+
+// encodeOne appends the encoding of the single key e, as it is now, to dst: how a value
+// other than a string is kept, copying its structure costing as much as encoding it.
+func (p *frozenPart) encodeOne(dst []byte, handle DB, slot int, e *Entry) []byte {
+	return p.pit.encode(dst, handle, slot, func(yield func(*Entry) bool) { yield(e) })
 }
 
 // encodeCopy appends the encoding of the keys in c to dst.
@@ -277,7 +283,7 @@ func (sdb *shardDB) beforeChange(slot int, e *Entry, added []byte) {
 	}
 	if e.Value.Type != TypeString {
 		c.existed[e.Key()] = true
-		c.kept.encoded = p.pit.encode(c.kept.encoded, p.handle(), slot, func(yield func(*Entry) bool) { yield(e) })
+		c.kept.encoded = p.encodeOne(c.kept.encoded, p.handle(), slot, e)
 		return
 	}
 	cp := &Entry{}
