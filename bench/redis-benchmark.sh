@@ -4,6 +4,11 @@
 # (clusterctl / redis-server) per command and pipeline depth.
 #
 #   bench/redis-benchmark.sh [-n REQUESTS] [-c CLIENTS] [-r ROUNDS] [-t TESTS] [-P "1 16"]
+#                            [-k KEYSPACE]
+#
+# -k is redis-benchmark's -r: keys, members and fields drawn at random from KEYSPACE values
+# (100000 unless given). -k 0 leaves it out, as the plain `redis-benchmark -q -n 100000`
+# does: every test then works on one key, one member and one field.
 #
 # CLUSTERCTL_BIN names a prebuilt binary; otherwise the script builds one.
 #
@@ -29,7 +34,8 @@ rounds=3
 tests="set,get,incr,lpush,lpop,sadd,hset,zadd,lrange_100,mset"
 pipelines="1 16"
 syscalls=0
-while getopts "n:c:r:t:P:s" opt; do
+keyspace=100000
+while getopts "n:c:r:t:P:sk:" opt; do
 	case $opt in
 	n) requests=$OPTARG ;;
 	c) clients=$OPTARG ;;
@@ -37,6 +43,7 @@ while getopts "n:c:r:t:P:s" opt; do
 	t) tests=$OPTARG ;;
 	P) pipelines=$OPTARG ;;
 	s) syscalls=1 ;;
+	k) keyspace=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -48,13 +55,16 @@ if [ "$syscalls" = 1 ] && ! command -v perf >/dev/null; then
 	exit 1
 fi
 
+random=()
+[ "$keyspace" = 0 ] || random=(-r "$keyspace")
+
 bin=$(clusterctl_binary)
 
 start_side_by_side "$bin"
 
 # bench PORT TEST PIPELINE prints the requests per second of one run.
 bench() {
-	redis-benchmark -p "$1" -t "$2" -c "$clients" -n "$requests" -P "$3" -r 100000 --csv 2>/dev/null |
+	redis-benchmark -p "$1" -t "$2" -c "$clients" -n "$requests" -P "$3" "${random[@]}" --csv 2>/dev/null |
 		awk -F'"' 'NR > 1 { print $4; exit }'
 }
 
@@ -99,7 +109,7 @@ median() {
 
 # suite PORT PIPELINE prints "test,rps" for every test of the default suite.
 suite() {
-	redis-benchmark -p "$1" -c "$clients" -n "$requests" -P "$2" -r 100000 --csv 2>/dev/null |
+	redis-benchmark -p "$1" -c "$clients" -n "$requests" -P "$2" "${random[@]}" --csv 2>/dev/null |
 		awk -F'"' 'NR > 1 { print $2 "," $4 }'
 }
 
