@@ -353,6 +353,10 @@ func TestWeLoadRedisTestdataAOF(t *testing.T) {
 			t.Fatal(err)
 		}
 		typ, _ := c.Do("TYPE", key)
+		if string(typ.Str) == "none" {
+			t.Errorf("db %s: key %s was not loaded (or has expired)", db, key)
+			continue
+		}
 		enc, _ := c.Do("OBJECT", "ENCODING", key)
 		pttl, _ := c.Do("PTTL", key)
 		ttl := "nottl"
