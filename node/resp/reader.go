@@ -435,7 +435,8 @@ const (
 	Push         Kind = '>'
 )
 
-// Value is one decoded reply. For BulkString and Array, IsNull marks RESP2's $-1 and *-1.
+// Value is one decoded reply. IsNull marks RESP3's _ and the -1 lengths: RESP2's $-1 and
+// *-1, and the same on the other aggregates (%-1, ~-1, >-1), which hiredis reads as null too.
 // Map elements alternate key, value.
 type Value struct {
 	Kind   Kind
@@ -505,20 +506,21 @@ const maxNesting = 64
 
 // ReadValue reads one complete reply. Strings in the result are freshly allocated and
 // remain valid. RESP3 attributes are read and dropped, as most clients do.
-func (r *Reader) ReadValue() (Value, error) {
+func (r *Reader) ReadValue() (Value, error) { return r.readValue(0) }
+
+// readValue reads one value at depth, dropping the attributes in front of it: an attribute
+// may precede any value, an element of an aggregate as well as a whole reply.
+func (r *Reader) readValue(depth int) (Value, error) {
 	for {
-		v, err := r.readValue(0)
-		if err != nil {
-			return Value{}, err
+		v, err := r.readOne(depth)
+		if err != nil || v.Kind != Attribute {
+			return v, err
 		}
-		if v.Kind == Attribute {
-			continue
-		}
-		return v, nil
 	}
 }
 
-func (r *Reader) readValue(depth int) (Value, error) {
+// readOne reads one value, or one attribute, at depth.
+func (r *Reader) readOne(depth int) (Value, error) {
 	if depth > maxNesting {
 		return Value{}, protoErr("too deeply nested reply")
 	}

@@ -219,6 +219,38 @@ func TestReadValueRoundTrip(t *testing.T) {
 	}
 }
 
+// Attributes may come before any value, nested ones included, and are dropped; a -1
+// length on any aggregate is a null. Each input renders, re-encoded in RESP3, as want.
+func TestReadValueAttributesAndNulls(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"|1\r\n+ttl\r\n:3\r\n$1\r\nv\r\n", "$1\r\nv\r\n"},
+		{"*2\r\n|1\r\n+a\r\n+b\r\n:1\r\n:2\r\n", "*2\r\n:1\r\n:2\r\n"},
+		{"*1\r\n|0\r\n|0\r\n+x\r\n", "*1\r\n+x\r\n"},
+		{"%-1\r\n", "_\r\n"},
+		{"~-1\r\n", "_\r\n"},
+		{"*1\r\n%-1\r\n", "*1\r\n_\r\n"},
+	}
+	for _, tt := range tests {
+		v, err := NewReader(strings.NewReader(tt.in)).ReadValue()
+		if err != nil {
+			t.Errorf("%q: %v", tt.in, err)
+			continue
+		}
+		var buf bytes.Buffer
+		w := NewWriter(&buf)
+		w.Proto = 3
+		w.Value(v)
+		w.Flush()
+		if buf.String() != tt.want {
+			t.Errorf("%q: re-encoded as %q, want %q", tt.in, buf.String(), tt.want)
+		}
+	}
+	// An attribute with nothing after it is an incomplete reply, not a value.
+	if _, err := NewReader(strings.NewReader("*1\r\n|0\r\n")).ReadValue(); err == nil {
+		t.Errorf("attribute without its value: no error")
+	}
+}
+
 func TestReplyErrorPrefix(t *testing.T) {
 	if p := ReplyError("MOVED 3999 127.0.0.1:6381").Prefix(); p != "MOVED" {
 		t.Errorf("Prefix = %q", p)

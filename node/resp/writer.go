@@ -382,6 +382,10 @@ func (w *Writer) Value(v Value) {
 			w.Value(e)
 		}
 	case Map:
+		if v.IsNull { // %-1, which hiredis also reads as a null
+			w.NullArray()
+			return
+		}
 		w.MapLen(len(v.Elems) / 2)
 		for _, e := range v.Elems {
 			w.Value(e)
