@@ -4,7 +4,7 @@
 # (clusterctl / redis-server) per command and pipeline depth.
 #
 #   bench/redis-benchmark.sh [-n REQUESTS] [-c CLIENTS] [-r ROUNDS] [-t TESTS] [-P "1 16"]
-#                            [-k KEYSPACE]
+#                            [-k KEYSPACE] [-s] [-u]
 #
 # -k is redis-benchmark's -r: keys, members and fields drawn at random from KEYSPACE values
 # (100000 unless given). -k 0 leaves it out, as the plain `redis-benchmark -q -n 100000`
@@ -15,6 +15,11 @@
 # -s also counts each server's system calls per request with Linux perf (perf stat on the
 # server's PID while the benchmark runs; the lowest count of the rounds is kept): on a
 # virtual machine a system call is a large part of a request's cost at -P 1.
+#
+# -u also reports each server's CPU time (user and system, from /proc/PID/stat) per request,
+# the median of the rounds: when a server keeps its core busy, as both do at -P 16 on a
+# two-core machine, its requests per second are the inverse of that figure, and the figure
+# is much steadier than the rate.
 #
 # -t default runs redis-benchmark's whole default suite (no -t, as `redis-benchmark -q`
 # does) in each round and reports every test of it.
@@ -34,8 +39,9 @@ rounds=3
 tests="set,get,incr,lpush,lpop,sadd,hset,zadd,lrange_100,mset"
 pipelines="1 16"
 syscalls=0
+cputime=0
 keyspace=100000
-while getopts "n:c:r:t:P:sk:" opt; do
+while getopts "n:c:r:t:P:suk:" opt; do
 	case $opt in
 	n) requests=$OPTARG ;;
 	c) clients=$OPTARG ;;
@@ -43,6 +49,7 @@ while getopts "n:c:r:t:P:sk:" opt; do
 	t) tests=$OPTARG ;;
 	P) pipelines=$OPTARG ;;
 	s) syscalls=1 ;;
+	u) cputime=1 ;;
 	k) keyspace=$OPTARG ;;
 	*) exit 2 ;;
 	esac
@@ -75,23 +82,35 @@ has_command() {
 	[ "$(redis-cli -p "$1" command info "$name" | head -1)" != "" ]
 }
 
-# counted PID PORT TEST PIPELINE prints the requests per second of one run and, with -s,
-# the system calls per request the server PID made meanwhile ("-" without -s).
+# cpu_ticks PID prints the user and system CPU time PID has used, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# counted PID PORT TEST PIPELINE prints the requests per second of one run, then, with -s,
+# the system calls per request the server PID made meanwhile and, with -u, the
+# microseconds of CPU it used per request ("-" for each one not asked for).
 counted() {
 	local pid=$1
 	shift
-	if [ "$syscalls" = 0 ]; then
-		echo "$(bench "$@") -"
-		return
+	local perf="" rps sys=- cpu=- c0=0
+	if [ "$syscalls" = 1 ]; then
+		perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$work/perf" &
+		perf=$!
+		sleep 0.2
 	fi
-	perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$work/perf" &
-	local perf=$!
-	sleep 0.2
-	local rps
+	[ "$cputime" = 0 ] || c0=$(cpu_ticks "$pid")
 	rps=$(bench "$@")
-	kill -INT "$perf"
-	wait "$perf" 2>/dev/null || true
-	awk -F, -v rps="$rps" -v n="$requests" '/raw_syscalls/ { printf "%s %.2f\n", rps, $1 / n }' "$work/perf"
+	if [ "$cputime" = 1 ]; then
+		cpu=$(awk -v a="$c0" -v b="$(cpu_ticks "$pid")" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+			'BEGIN { printf "%.2f", (b - a) / hz * 1e6 / n }')
+	fi
+	if [ -n "$perf" ]; then
+		kill -INT "$perf"
+		wait "$perf" 2>/dev/null || true
+		sys=$(awk -F, -v n="$requests" '/raw_syscalls/ { printf "%.2f", $1 / n }' "$work/perf")
+	fi
+	echo "$rps $sys $cpu"
 }
 
 # median_awk defines median(v, m): the median of v[1..m] (which it sorts), for every awk
@@ -137,7 +156,8 @@ if [ "$tests" = default ]; then
 	exit 0
 fi
 
-printf "%-16s %3s %14s %14s %7s %12s %12s\n" "command" "-P" "clusterctl" "redis-server" "ratio" "syscalls/req" "(redis)"
+printf "%-16s %3s %14s %14s %7s %12s %12s %11s %11s\n" "command" "-P" "clusterctl" "redis-server" "ratio" \
+	"syscalls/req" "(redis)" "cpu us/req" "(redis)"
 IFS=, read -ra names <<<"$tests"
 for P in $pipelines; do
 	for t in "${names[@]}"; do
@@ -147,19 +167,30 @@ for P in $pipelines; do
 		fi
 		rps_ours=()
 		rps_theirs=()
+		cpu_ours=()
+		cpu_theirs=()
 		sys_ours=-
 		sys_theirs=-
 		for _ in $(seq "$rounds"); do
-			read -r a sa <<<"$(counted "${pids[0]}" "$ours" "$t" "$P")"
-			read -r b sb <<<"$(counted "${pids[1]}" "$theirs" "$t" "$P")"
+			read -r a sa ca <<<"$(counted "${pids[0]}" "$ours" "$t" "$P")"
+			read -r b sb cb <<<"$(counted "${pids[1]}" "$theirs" "$t" "$P")"
 			rps_ours+=("$a")
 			rps_theirs+=("$b")
+			cpu_ours+=("$ca")
+			cpu_theirs+=("$cb")
 			sys_ours=$(awk -v x="$sa" -v y="$sys_ours" 'BEGIN { print (y == "-" || x + 0 < y + 0 ? x : y) }')
 			sys_theirs=$(awk -v x="$sb" -v y="$sys_theirs" 'BEGIN { print (y == "-" || x + 0 < y + 0 ? x : y) }')
 		done
 		med_ours=$(median "${rps_ours[@]}")
 		med_theirs=$(median "${rps_theirs[@]}")
 		ratio=$(awk -v a="$med_ours" -v b="$med_theirs" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-		printf "%-16s %3s %14.0f %14.0f %7s %12s %12s\n" "$t" "$P" "$med_ours" "$med_theirs" "$ratio" "$sys_ours" "$sys_theirs"
+		cpu_med_ours=-
+		cpu_med_theirs=-
+		if [ "$cputime" = 1 ]; then
+			cpu_med_ours=$(median "${cpu_ours[@]}")
+			cpu_med_theirs=$(median "${cpu_theirs[@]}")
+		fi
+		printf "%-16s %3s %14.0f %14.0f %7s %12s %12s %11s %11s\n" "$t" "$P" "$med_ours" "$med_theirs" "$ratio" \
+			"$sys_ours" "$sys_theirs" "$cpu_med_ours" "$cpu_med_theirs"
 	done
 done
