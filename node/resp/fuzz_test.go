@@ -1,8 +1,11 @@
 package resp
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"testing"
+	"testing/iotest"
 )
 
 // FuzzReadCommand feeds arbitrary bytes to the server-side parser: it must return commands
@@ -11,14 +14,27 @@ func FuzzReadCommand(f *testing.F) {
 	for _, s := range []string{
 		"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", "PING\r\n", "SET a \"b c\"\r\n", "*-1\r\n",
 		"*1\r\n$-1\r\n", "*3\r\n$1\r\na\r\n", "'unterminated\r\n", "*1\r\n$99999999999\r\n",
+		// Requests the one-pass path leaves to the general one, and pipelines of both kinds.
+		"*1\n$4\nPING\r\n", "*1\r\n$04\r\nPING\r\n", "*01\r\n$4\r\nPING\r\n", "*1\r\n$0\r\n\r\n",
+		"*2\r\n$3\r\nGET\r\n$1\r\nab\r\n", "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\nPING\r\n",
+		"*0\r\n*1\r\n$4\r\nPING\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*1\r\n$4\r\nPI",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewReader(bytes.NewReader(data))
 		r.MaxBulkLen = 1 << 20
+		// The same bytes arriving one at a time never leave a whole request in the buffer,
+		// so slow reads only the general path: both must see the same requests and errors.
+		slow := NewReader(bufio.NewReaderSize(iotest.OneByteReader(bytes.NewReader(data)), 16))
+		slow.MaxBulkLen = 1 << 20
 		for i := 0; i < 64; i++ {
 			args, err := r.ReadCommand()
+			got := fmt.Sprintf("%q %v", args, err)
+			slowArgs, slowErr := slow.ReadCommand()
+			if want := fmt.Sprintf("%q %v", slowArgs, slowErr); got != want {
+				t.Fatalf("request %d: read whole %s, read byte by byte %s", i, got, want)
+			}
 			if err != nil {
 				return
 			}

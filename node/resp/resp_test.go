@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -283,4 +284,34 @@ func TestParseIntIsString2ll(t *testing.T) {
 			t.Errorf("ParseInt(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
+}
+
+// BenchmarkReadCommandPipelined reads redis-benchmark's SET requests arriving 16 at a time.
+func BenchmarkReadCommandPipelined(b *testing.B) {
+	var batch bytes.Buffer
+	for i := 0; i < 16; i++ {
+		fmt.Fprintf(&batch, "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", i)
+	}
+	src := &repeatReader{data: batch.Bytes()}
+	r := NewReader(src)
+	b.SetBytes(int64(batch.Len() / 16))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.ReadCommand(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// repeatReader returns data over and over, at most one copy per Read, as a socket
+// delivers one pipelined batch per read.
+type repeatReader struct {
+	data []byte
+	off  int
+}
+
+func (rr *repeatReader) Read(p []byte) (int, error) {
+	n := copy(p, rr.data[rr.off:])
+	rr.off = (rr.off + n) % len(rr.data)
+	return n, nil
 }
