@@ -209,14 +209,9 @@ func TestReadValueRoundTrip(t *testing.T) {
 	if !v.Elems[4].IsNull || !v.Elems[5].IsNull {
 		t.Errorf("nulls not marked: %+v %+v", v.Elems[4], v.Elems[5])
 	}
-	var buf bytes.Buffer
-	w := NewWriter(&buf)
-	w.Proto = 3
-	w.Value(v)
-	w.Flush()
 	want := strings.Replace(input, "$-1\r\n*-1\r\n", "_\r\n_\r\n", 1) // RESP3 has one null
-	if buf.String() != want {
-		t.Errorf("round trip: got %q, want %q", buf.String(), want)
+	if got := string(encodeRESP3(v)); got != want {
+		t.Errorf("round trip: got %q, want %q", got, want)
 	}
 }
 
@@ -237,13 +232,8 @@ func TestReadValueAttributesAndNulls(t *testing.T) {
 			t.Errorf("%q: %v", tt.in, err)
 			continue
 		}
-		var buf bytes.Buffer
-		w := NewWriter(&buf)
-		w.Proto = 3
-		w.Value(v)
-		w.Flush()
-		if buf.String() != tt.want {
-			t.Errorf("%q: re-encoded as %q, want %q", tt.in, buf.String(), tt.want)
+		if got := string(encodeRESP3(v)); got != tt.want {
+			t.Errorf("%q: re-encoded as %q, want %q", tt.in, got, tt.want)
 		}
 	}
 	// An attribute with nothing after it is an incomplete reply, not a value.
@@ -314,4 +304,14 @@ func (rr *repeatReader) Read(p []byte) (int, error) {
 	n := copy(p, rr.data[rr.off:])
 	rr.off = (rr.off + n) % len(rr.data)
 	return n, nil
+}
+
+// encodeRESP3 writes v as a RESP3 server would.
+func encodeRESP3(v Value) []byte {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.Proto = 3
+	w.Value(v)
+	w.Flush()
+	return buf.Bytes()
 }
