@@ -202,13 +202,10 @@ func (r *Reader) readBuffered() ([][]byte, bool) {
 	if !ok || n == 0 || (r.Unauthenticated && n > unauthMaxMultibulk) {
 		return nil, false
 	}
-	// Every argument is a part of buf, so with that much room argBuf never moves and the
-	// arguments can be sliced as they are copied.
-	if cap(r.argBuf) < len(buf) {
-		r.argBuf = make([]byte, 0, max(len(buf), 2*cap(r.argBuf)))
-	}
-	argBuf := r.argBuf[:0]
-	args := r.args[:0]
+	// First find the arguments in buf, then copy them into argBuf grown once to their
+	// total, so that slices of it stay valid while it fills.
+	spans := r.spans[:0]
+	var total int64
 	for i := int64(0); i < n; i++ {
 		blen, next, ok := lengthLine(buf, pos, '$')
 		if !ok || (!r.Master && blen > r.MaxBulkLen) || (r.Unauthenticated && blen > unauthMaxBulk) ||
@@ -219,19 +216,23 @@ func (r *Reader) readBuffered() ([][]byte, bool) {
 		if buf[end] != '\r' || buf[end+1] != '\n' {
 			return nil, false
 		}
-		start := len(argBuf)
-		argBuf = append(argBuf, buf[next:end]...)
-		args = append(args, argBuf[start:len(argBuf):len(argBuf)])
+		spans = append(spans, span{next, end})
+		total += blen
 		pos = end + 2
 	}
-	// The request is smaller than the buffer, so also within client-query-buffer-limit
-	// unless that is set below the buffer's size.
-	if r.MaxQueryBuffer > 0 && int64(len(argBuf)) > r.MaxQueryBuffer {
+	r.spans = spans
+	if r.MaxQueryBuffer > 0 && total > r.MaxQueryBuffer {
 		return nil, false
 	}
-	r.argBuf, r.args = argBuf, args
+	r.argBuf = growLen(r.argBuf[:0], int(total))[:0]
+	r.args = r.args[:0]
+	for _, sp := range spans {
+		start := len(r.argBuf)
+		r.argBuf = append(r.argBuf, buf[sp.start:sp.end]...)
+		r.args = append(r.args, r.argBuf[start:len(r.argBuf):len(r.argBuf)])
+	}
 	r.br.Discard(pos)
-	return args, true
+	return r.args, true
 }
 
 // lengthLine reads the line at pos in buf when it is written the usual way: the type byte
