@@ -51,27 +51,34 @@ func (pi *pollerImpl) register(fd, gen int32) error {
 func (pi *pollerImpl) run(dispatch func([]event)) {
 	events := make([]syscall.EpollEvent, 256)
 	ready := make([]event, 0, len(events))
-	for {
-		var n int
-		var werr error
-		err := pi.raw.Read(func(fd uintptr) bool {
-			n, werr = epollWaitNow(int(fd), events)
-			if werr == syscall.EINTR {
-				n, werr = 0, nil
-				return true
+	// One RawConn.Read for the poller's whole life: Read forgets the set's readiness
+	// each time it starts, so a fresh Read after every dispatch would have to poll the
+	// set once more before it could park, an epoll_pwait that finds nothing on almost
+	// every turn. Within one Read, readiness that arrives while the callback dispatches
+	// is kept and ends the park at once.
+	pi.raw.Read(func(fd uintptr) bool {
+		for {
+			n, err := epollWaitNow(int(fd), events)
+			if err == syscall.EINTR {
+				continue
 			}
-			// false: nothing yet, so park until Go's poller sees the set readable.
-			return n > 0 || werr != nil
-		})
-		if err != nil || werr != nil {
-			return // closed
+			if err != nil {
+				return true // closed
+			}
+			if n > 0 {
+				ready = ready[:0]
+				for _, ev := range events[:n] {
+					ready = append(ready, event{fd: ev.Fd, gen: ev.Pad})
+				}
+				dispatch(ready)
+			}
+			// Fewer events than room for them: the set's ready list is empty, and the
+			// next event makes the set readable again. Park until then.
+			if n < len(events) {
+				return false
+			}
 		}
-		ready = ready[:0]
-		for _, ev := range events[:n] {
-			ready = append(ready, event{fd: ev.Fd, gen: ev.Pad})
-		}
-		dispatch(ready)
-	}
+	})
 }
 
 func (pi *pollerImpl) close() error { return pi.file.Close() }
