@@ -202,8 +202,8 @@ func (r *Reader) readBuffered() ([][]byte, bool) {
 	if !ok || n == 0 || (r.Unauthenticated && n > unauthMaxMultibulk) {
 		return nil, false
 	}
-	// First find the arguments in buf, then copy them into argBuf grown once to their
-	// total, so that slices of it stay valid while it fills.
+	// Find every argument in buf before copying any, so that a request the general path
+	// must read is left untouched.
 	spans := r.spans[:0]
 	var total int64
 	for i := int64(0); i < n; i++ {
@@ -224,15 +224,16 @@ func (r *Reader) readBuffered() ([][]byte, bool) {
 	if r.MaxQueryBuffer > 0 && total > r.MaxQueryBuffer {
 		return nil, false
 	}
-	r.argBuf = growLen(r.argBuf[:0], int(total))[:0]
-	r.args = r.args[:0]
-	for _, sp := range spans {
+	// Copied back to back into argBuf as the general path stores them; each span now
+	// says where its argument lies there.
+	r.argBuf = r.argBuf[:0]
+	for i, sp := range spans {
 		start := len(r.argBuf)
 		r.argBuf = append(r.argBuf, buf[sp.start:sp.end]...)
-		r.args = append(r.args, r.argBuf[start:len(r.argBuf):len(r.argBuf)])
+		spans[i] = span{start, len(r.argBuf)}
 	}
 	r.br.Discard(pos)
-	return r.args, true
+	return r.sliceArgs(), true
 }
 
 // lengthLine reads the line at pos in buf when it is written the usual way: the type byte
@@ -252,7 +253,7 @@ func lengthLine(buf []byte, pos int, kind byte) (n int64, next int, ok bool) {
 		n = n*10 + int64(c-'0')
 	}
 	digits := i - pos - 1
-	if digits == 0 || digits > 18 || (digits > 1 && buf[pos+1] == '0') ||
+	if digits == 0 || (digits > 1 && buf[pos+1] == '0') ||
 		i+1 >= len(buf) || buf[i] != '\r' || buf[i+1] != '\n' {
 		return 0, 0, false
 	}
