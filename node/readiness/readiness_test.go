@@ -10,12 +10,6 @@ import (
 	"time"
 )
 
-// pair returns a loopback connection wrapped by p and its peer.
-func pair(t *testing.T, p *Poller) (wrapped, peer net.Conn) {
-	t.Helper()
-	return pairWith(t, p.Wrap)
-}
-
 // pairWith returns a loopback connection wrapped by wrap and its peer.
 func pairWith(t *testing.T, wrap func(net.Conn) net.Conn) (wrapped, peer net.Conn) {
 	t.Helper()
@@ -46,27 +40,6 @@ func pairWith(t *testing.T, wrap func(net.Conn) net.Conn) (wrapped, peer net.Con
 	return wrapped, peer
 }
 
-func startPoller(t *testing.T) *Poller {
-	t.Helper()
-	p, err := New()
-	if err != nil {
-		if runtime.GOOS != "linux" {
-			t.Skipf("no poller on %s: %v", runtime.GOOS, err)
-		}
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.Run()
-	}()
-	t.Cleanup(func() {
-		p.Close()
-		<-done
-	})
-	return p
-}
-
 // readWithin reads len(want) bytes or fails the test after d.
 func readWithin(t *testing.T, c net.Conn, want string, d time.Duration) {
 	t.Helper()
@@ -89,8 +62,17 @@ func readWithin(t *testing.T, c net.Conn, want string, d time.Duration) {
 	}
 }
 
-func TestWrappedConnectionsSeeEveryRequest(t *testing.T) {
-	p := startPoller(t)
+// stream returns a loopback connection wrapped by Stream and its peer.
+func stream(t *testing.T) (wrapped, peer net.Conn) {
+	t.Helper()
+	w, peer := pairWith(t, Stream)
+	if _, ok := w.(*streamConn); !ok && runtime.GOOS == "linux" {
+		t.Fatalf("Stream returned %T, want a *streamConn", w)
+	}
+	return w, peer
+}
+
+func TestStreamSeesEveryRequest(t *testing.T) {
 	cases := []struct {
 		name   string
 		chunks []string // written by the peer with a pause in between
@@ -101,12 +83,9 @@ func TestWrappedConnectionsSeeEveryRequest(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w, peer := pair(t, p)
-			if _, ok := w.(*gate); !ok {
-				t.Fatalf("Wrap returned %T, want a gate", w)
-			}
-			// Ping-pong: each chunk is read only after the previous one was, so every
-			// read after the first waits for the poller's wake-up.
+			w, peer := stream(t)
+			// Ping-pong: each chunk is written only after the previous one was read, so
+			// every read after the first drained the socket and waits for readiness.
 			for _, chunk := range tc.chunks {
 				if _, err := peer.Write([]byte(chunk)); err != nil {
 					t.Fatal(err)
@@ -117,11 +96,10 @@ func TestWrappedConnectionsSeeEveryRequest(t *testing.T) {
 	}
 }
 
-func TestBufferSizedReadDoesNotWaitForAnEdge(t *testing.T) {
-	p := startPoller(t)
-	w, peer := pair(t, p)
+func TestBufferSizedReadDoesNotWaitForReadiness(t *testing.T) {
+	w, peer := stream(t)
 	// 10 bytes arrive at once and are read 4 at a time: the bytes left after a full
-	// read bring no new event, so the gate must read them without waiting.
+	// read bring no new readiness, so they must be read without waiting for it.
 	if _, err := peer.Write([]byte("0123456789")); err != nil {
 		t.Fatal(err)
 	}
@@ -131,13 +109,12 @@ func TestBufferSizedReadDoesNotWaitForAnEdge(t *testing.T) {
 }
 
 func TestCloseAndDeadlineWakeAWaitingReader(t *testing.T) {
-	p := startPoller(t)
 	cases := []struct {
 		name    string
 		act     func(net.Conn)
 		wantErr func(error) bool
 	}{
-		{"close", func(c net.Conn) { c.Close() }, func(err error) bool { return errors.Is(err, net.ErrClosed) }},
+		{"close", func(c net.Conn) { c.Close() }, func(err error) bool { return err == io.EOF || errors.Is(err, net.ErrClosed) }},
 		{"expired read deadline", func(c net.Conn) { c.SetReadDeadline(time.Unix(1, 0)) },
 			func(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }},
 		{"expired deadline", func(c net.Conn) { c.SetDeadline(time.Unix(1, 0)) },
@@ -145,9 +122,9 @@ func TestCloseAndDeadlineWakeAWaitingReader(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w, peer := pair(t, p)
+			w, peer := stream(t)
 			peer.Write([]byte("x"))
-			readWithin(t, w, "x", 5*time.Second) // now the gate waits for an edge
+			readWithin(t, w, "x", 5*time.Second) // the socket is drained: the next read waits
 			done := make(chan error, 1)
 			go func() {
 				_, err := w.Read(make([]byte, 16))
@@ -167,72 +144,95 @@ func TestCloseAndDeadlineWakeAWaitingReader(t *testing.T) {
 	}
 }
 
-func TestStoppedPollerFallsBackToPlainReads(t *testing.T) {
-	p, err := New()
-	if err != nil {
-		t.Skipf("no poller: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.Run()
-	}()
-	w, peer := pair(t, p)
+// TestReadsAgainAfterADeadline: a deadline ends one Read, not the connection. Blocking
+// commands wake their disconnection watcher that way and then read on.
+func TestReadsAgainAfterADeadline(t *testing.T) {
+	w, peer := stream(t)
 	peer.Write([]byte("a"))
 	readWithin(t, w, "a", 5*time.Second)
-	p.Close()
-	<-done
-	peer.Write([]byte("b"))
+	w.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, err := w.Read(make([]byte, 8)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v", err)
+	}
+	w.SetReadDeadline(time.Time{})
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		peer.Write([]byte("b"))
+	}()
 	readWithin(t, w, "b", 5*time.Second)
-	other, _ := pair(t, p)
-	if _, ok := other.(*gate); ok {
-		t.Fatal("a stopped poller still wraps connections")
+}
+
+// TestReadsFromAnotherGoroutine: a Read may come from a goroutine other than the last
+// one's, as a blocked client's disconnection watcher reads between the client's Reads.
+func TestReadsFromAnotherGoroutine(t *testing.T) {
+	w, peer := stream(t)
+	for i, chunk := range []string{"one", "two", "three"} {
+		peer.Write([]byte(chunk))
+		got := make(chan string, 1)
+		go func() {
+			b := make([]byte, 8)
+			n, _ := w.Read(b)
+			got <- string(b[:n])
+		}()
+		select {
+		case s := <-got:
+			if s != chunk {
+				t.Fatalf("read %d = %q, want %q", i, s, chunk)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("read %d never returned", i)
+		}
 	}
 }
 
-func TestNilPollerAndPlainConns(t *testing.T) {
-	var p *Poller
+// TestCloseBetweenReads: Close does not wait for a reader that is not reading (the
+// stream holds the socket between Reads), the peer sees the end, and later calls fail.
+func TestCloseBetweenReads(t *testing.T) {
+	w, peer := stream(t)
+	peer.Write([]byte("x"))
+	readWithin(t, w, "x", 5*time.Second)
+	closed := make(chan error, 1)
+	go func() { closed <- w.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a Read that never came")
+	}
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := peer.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("the peer read %d, %v after the close; want 0, EOF", n, err)
+	}
+	if _, err := w.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read after close: %v, want net.ErrClosed", err)
+	}
+	if _, err := w.Write([]byte("y")); err == nil {
+		t.Fatal("a write after close succeeded")
+	}
+	if err := w.Close(); err == nil {
+		t.Fatal("a second close reported no error")
+	}
+}
+
+func TestPlainConnsStayPlain(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	if got := p.Wrap(a); got != a {
-		t.Fatal("a nil poller must return the connection unchanged")
-	}
-	live := startPoller(t)
-	if got := live.Wrap(a); got != a {
+	if got := Stream(a); got != a {
 		t.Fatal("a connection without a descriptor must be returned unchanged")
 	}
 }
 
-func TestReusedDescriptorIsNotWokenByTheOldOne(t *testing.T) {
-	p := startPoller(t)
-	w1, _ := pair(t, p)
-	g1 := w1.(*gate)
-	w1.Close()
-	w2, peer2 := pair(t, p)
-	g2 := w2.(*gate)
-	if g1.gen == g2.gen {
-		t.Fatal("two registrations share a generation")
-	}
-	// An event for the old registration, even on the same descriptor number, is ignored.
-	p.dispatchAll([]event{{fd: g2.fd, gen: g1.gen}})
-	select {
-	case <-g2.ready:
-		t.Fatal("the new connection was woken by the old one's event")
-	default:
-	}
-	peer2.Write([]byte("z"))
-	readWithin(t, w2, "z", 5*time.Second)
+// wrappers are the two ways this package wraps a socket, for the tests of what both do.
+func wrappers(t *testing.T) map[string]func(net.Conn) net.Conn {
+	return map[string]func(net.Conn) net.Conn{"stream": Stream, "raw": RawIO}
 }
 
 // TestFailedReadReturnsNoBytes: a read that a deadline ends before it reaches the socket
 // reports no bytes, not the count of the read before it (the caller would take stale
 // buffer contents for data).
-// wrappers are the two ways this package wraps a socket, for the tests of what both do.
-func wrappers(t *testing.T) map[string]func(net.Conn) net.Conn {
-	return map[string]func(net.Conn) net.Conn{"gate": startPoller(t).Wrap, "raw": RawIO}
-}
-
 func TestFailedReadReturnsNoBytes(t *testing.T) {
 	for name, wrap := range wrappers(t) {
 		t.Run(name, func(t *testing.T) { testFailedReadReturnsNoBytes(t, wrap) })

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/node/command"
+	"github.com/clusterctl/clusterctl/node/readiness"
 	"github.com/clusterctl/clusterctl/node/resp"
 )
 
@@ -186,10 +187,10 @@ func (s *Server) serveConn(conn net.Conn) {
 		}
 	}
 	s.stats.connectionsReceived.Add(1)
-	c := s.newClient(s.poller.Wrap(conn))
+	c := s.newClient(readiness.Stream(conn))
 	if msg := s.acceptDenied(c); msg != "" {
-		conn.Write([]byte(msg))
-		conn.Close()
+		c.conn.Write([]byte(msg))
+		c.conn.Close() // the wrapper's Close: it also ends the reader Stream started
 		s.stats.rejectedConnections.Add(1)
 		return
 	}

@@ -48,7 +48,6 @@ import (
 	"github.com/clusterctl/clusterctl/node/hugepage"
 	"github.com/clusterctl/clusterctl/node/keyspace"
 	"github.com/clusterctl/clusterctl/node/logging"
-	"github.com/clusterctl/clusterctl/node/readiness"
 )
 
 // threads picks how many cores run Go code (GOMAXPROCS). redis-server executes commands
@@ -85,9 +84,6 @@ type Server struct {
 
 	listenersMu sync.Mutex
 	listeners   []net.Listener
-	// poller lets client goroutines read only once their socket is readable; nil where
-	// the platform has none (clients then read as plain connections).
-	poller *readiness.Poller
 	// cores lends background snapshots a core of their own (cores.go).
 	cores *backgroundCores
 
@@ -248,17 +244,6 @@ func (s *Server) Run(ctx context.Context) error {
 		defer close(cronDone)
 		s.cron(cronCtx)
 	}()
-	pollerDone := make(chan struct{})
-	if p, err := readiness.New(); err != nil {
-		s.log.Verbosef("Reading clients without a readiness poller: %v", err)
-		close(pollerDone)
-	} else {
-		s.poller = p
-		go func() {
-			defer close(pollerDone)
-			p.Run()
-		}()
-	}
 	s.listenersMu.Lock()
 	for _, l := range s.listeners {
 		s.connWG.Add(1)
@@ -279,10 +264,6 @@ func (s *Server) Run(ctx context.Context) error {
 	s.stopReplication()
 	s.closeClients()
 	s.connWG.Wait()
-	if s.poller != nil {
-		s.poller.Close()
-	}
-	<-pollerDone
 	stopCron()
 	<-cronDone
 	s.log.Warningf("Redis is now ready to exit, bye bye...")
