@@ -4,7 +4,7 @@
 # (clusterctl / redis-server) per command and pipeline depth.
 #
 #   bench/redis-benchmark.sh [-n REQUESTS] [-c CLIENTS] [-r ROUNDS] [-t TESTS] [-P "1 16"]
-#                            [-k KEYSPACE] [-s] [-u]
+#                            [-k KEYSPACE] [-s] [-u] [-o ROUNDS_FILE]
 #
 # -k is redis-benchmark's -r: keys, members and fields drawn at random from KEYSPACE values
 # (100000 unless given). -k 0 leaves it out, as the plain `redis-benchmark -q -n 100000`
@@ -20,6 +20,9 @@
 # the median of the rounds: when a server keeps its core busy, as both do at -P 16 on a
 # two-core machine, its requests per second are the inverse of that figure, and the figure
 # is much steadier than the rate.
+#
+# -o keeps every round's rate in ROUNDS_FILE, one "round,side,test,-P,rps" line each (side
+# is clusterctl or redis-server), to see how much a median hides.
 #
 # -t default runs redis-benchmark's whole default suite (no -t, as `redis-benchmark -q`
 # does) in each round and reports every test of it.
@@ -41,7 +44,8 @@ pipelines="1 16"
 syscalls=0
 cputime=0
 keyspace=100000
-while getopts "n:c:r:t:P:suk:" opt; do
+rounds_file=""
+while getopts "n:c:r:t:P:suk:o:" opt; do
 	case $opt in
 	n) requests=$OPTARG ;;
 	c) clients=$OPTARG ;;
@@ -51,6 +55,7 @@ while getopts "n:c:r:t:P:suk:" opt; do
 	s) syscalls=1 ;;
 	u) cputime=1 ;;
 	k) keyspace=$OPTARG ;;
+	o) rounds_file=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -126,6 +131,15 @@ median() {
 	printf "%s\n" "$@" | awk "$median_awk"' { v[NR] = $1 } END { print median(v, NR) }'
 }
 
+# keep_round ROUND SIDE PIPELINE appends the "test,rps" lines it reads to the -o file.
+keep_round() {
+	if [ -n "$rounds_file" ]; then
+		awk -v r="$1" -v side="$2" -v P="$3" -F, '{ print r "," side "," $1 "," P "," $2 }' >>"$rounds_file"
+	else
+		cat >/dev/null
+	fi
+}
+
 # suite PORT PIPELINE prints "test,rps" for every test of the default suite.
 suite() {
 	redis-benchmark -p "$1" -c "$clients" -n "$requests" -P "$2" "${random[@]}" --csv 2>/dev/null |
@@ -136,9 +150,9 @@ if [ "$tests" = default ]; then
 	printf "%-40s %3s %14s %14s %7s\n" "test" "-P" "clusterctl" "redis-server" "ratio"
 	for P in $pipelines; do
 		: >"$work/ours" && : >"$work/theirs"
-		for _ in $(seq "$rounds"); do
-			suite "$ours" "$P" >>"$work/ours"
-			suite "$theirs" "$P" >>"$work/theirs"
+		for r in $(seq "$rounds"); do
+			suite "$ours" "$P" | tee -a "$work/ours" | keep_round "$r" clusterctl "$P"
+			suite "$theirs" "$P" | tee -a "$work/theirs" | keep_round "$r" redis-server "$P"
 		done
 		# Median round of each side per test, in the suite's order.
 		awk -F, -v P="$P" "$median_awk"'
@@ -171,9 +185,11 @@ for P in $pipelines; do
 		cpu_theirs=()
 		sys_ours=-
 		sys_theirs=-
-		for _ in $(seq "$rounds"); do
+		for r in $(seq "$rounds"); do
 			read -r a sa ca <<<"$(counted "${pids[0]}" "$ours" "$t" "$P")"
 			read -r b sb cb <<<"$(counted "${pids[1]}" "$theirs" "$t" "$P")"
+			echo "$t,$a" | keep_round "$r" clusterctl "$P"
+			echo "$t,$b" | keep_round "$r" redis-server "$P"
 			rps_ours+=("$a")
 			rps_theirs+=("$b")
 			cpu_ours+=("$ca")
