@@ -20,6 +20,9 @@
 # the median of the rounds: when a server keeps its core busy, as both do at -P 16 on a
 # two-core machine, its requests per second are the inverse of that figure, and the figure
 # is much steadier than the rate.
+# It also reports the CPU time redis-benchmark itself used per request ("client"): at -P 1
+# redis-benchmark, not the server, keeps its core busy, and the rate is then the inverse of
+# the client's figure.
 #
 # -o keeps every round's rate in ROUNDS_FILE, one "round,side,test,-P,rps" line each (side
 # is clusterctl or redis-server), to see how much a median hides.
@@ -74,10 +77,13 @@ bin=$(clusterctl_binary)
 
 start_side_by_side "$bin"
 
-# bench PORT TEST PIPELINE prints the requests per second of one run.
+# bench PORT TEST PIPELINE prints the requests per second of one run, and leaves in
+# $work/client the user and system CPU seconds redis-benchmark used.
 bench() {
-	redis-benchmark -p "$1" -t "$2" -c "$clients" -n "$requests" -P "$3" "${random[@]}" --csv 2>/dev/null |
-		awk -F'"' 'NR > 1 { print $4; exit }'
+	local TIMEFORMAT='%U %S'
+	{ time redis-benchmark -p "$1" -t "$2" -c "$clients" -n "$requests" -P "$3" "${random[@]}" --csv \
+		2>/dev/null >"$work/csv"; } 2>"$work/client"
+	awk -F'"' 'NR > 1 { print $4; exit }' "$work/csv"
 }
 
 # has_command PORT TEST reports whether the server implements the command a test uses.
@@ -94,11 +100,12 @@ cpu_ticks() {
 
 # counted PID PORT TEST PIPELINE prints the requests per second of one run, then, with -s,
 # the system calls per request the server PID made meanwhile and, with -u, the
-# microseconds of CPU it used per request ("-" for each one not asked for).
+# microseconds of CPU it and redis-benchmark used per request ("-" for each one not asked
+# for).
 counted() {
 	local pid=$1
 	shift
-	local perf="" rps sys=- cpu=- c0=0
+	local perf="" rps sys=- cpu=- client=- c0=0
 	if [ "$syscalls" = 1 ]; then
 		perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$work/perf" &
 		perf=$!
@@ -109,13 +116,14 @@ counted() {
 	if [ "$cputime" = 1 ]; then
 		cpu=$(awk -v a="$c0" -v b="$(cpu_ticks "$pid")" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
 			'BEGIN { printf "%.2f", (b - a) / hz * 1e6 / n }')
+		client=$(awk -v n="$requests" '{ printf "%.2f", ($1 + $2) * 1e6 / n }' "$work/client")
 	fi
 	if [ -n "$perf" ]; then
 		kill -INT "$perf"
 		wait "$perf" 2>/dev/null || true
 		sys=$(awk -F, -v n="$requests" '/raw_syscalls/ { printf "%.2f", $1 / n }' "$work/perf")
 	fi
-	echo "$rps $sys $cpu"
+	echo "$rps $sys $cpu $client"
 }
 
 # median_awk defines median(v, m): the median of v[1..m] (which it sorts), for every awk
@@ -170,8 +178,8 @@ if [ "$tests" = default ]; then
 	exit 0
 fi
 
-printf "%-16s %3s %14s %14s %7s %12s %12s %11s %11s\n" "command" "-P" "clusterctl" "redis-server" "ratio" \
-	"syscalls/req" "(redis)" "cpu us/req" "(redis)"
+printf "%-16s %3s %14s %14s %7s %12s %12s %11s %11s %11s %11s\n" "command" "-P" "clusterctl" "redis-server" \
+	"ratio" "syscalls/req" "(redis)" "cpu us/req" "(redis)" "client us" "(redis)"
 IFS=, read -ra names <<<"$tests"
 for P in $pipelines; do
 	for t in "${names[@]}"; do
@@ -183,17 +191,21 @@ for P in $pipelines; do
 		rps_theirs=()
 		cpu_ours=()
 		cpu_theirs=()
+		client_ours=()
+		client_theirs=()
 		sys_ours=-
 		sys_theirs=-
 		for r in $(seq "$rounds"); do
-			read -r a sa ca <<<"$(counted "${pids[0]}" "$ours" "$t" "$P")"
-			read -r b sb cb <<<"$(counted "${pids[1]}" "$theirs" "$t" "$P")"
+			read -r a sa ca ka <<<"$(counted "${pids[0]}" "$ours" "$t" "$P")"
+			read -r b sb cb kb <<<"$(counted "${pids[1]}" "$theirs" "$t" "$P")"
 			echo "$t,$a" | keep_round "$r" clusterctl "$P"
 			echo "$t,$b" | keep_round "$r" redis-server "$P"
 			rps_ours+=("$a")
 			rps_theirs+=("$b")
 			cpu_ours+=("$ca")
 			cpu_theirs+=("$cb")
+			client_ours+=("$ka")
+			client_theirs+=("$kb")
 			sys_ours=$(awk -v x="$sa" -v y="$sys_ours" 'BEGIN { print (y == "-" || x + 0 < y + 0 ? x : y) }')
 			sys_theirs=$(awk -v x="$sb" -v y="$sys_theirs" 'BEGIN { print (y == "-" || x + 0 < y + 0 ? x : y) }')
 		done
@@ -202,11 +214,15 @@ for P in $pipelines; do
 		ratio=$(awk -v a="$med_ours" -v b="$med_theirs" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 		cpu_med_ours=-
 		cpu_med_theirs=-
+		client_med_ours=-
+		client_med_theirs=-
 		if [ "$cputime" = 1 ]; then
 			cpu_med_ours=$(median "${cpu_ours[@]}")
 			cpu_med_theirs=$(median "${cpu_theirs[@]}")
+			client_med_ours=$(median "${client_ours[@]}")
+			client_med_theirs=$(median "${client_theirs[@]}")
 		fi
-		printf "%-16s %3s %14.0f %14.0f %7s %12s %12s %11s %11s\n" "$t" "$P" "$med_ours" "$med_theirs" "$ratio" \
-			"$sys_ours" "$sys_theirs" "$cpu_med_ours" "$cpu_med_theirs"
+		printf "%-16s %3s %14.0f %14.0f %7s %12s %12s %11s %11s %11s %11s\n" "$t" "$P" "$med_ours" "$med_theirs" \
+			"$ratio" "$sys_ours" "$sys_theirs" "$cpu_med_ours" "$cpu_med_theirs" "$client_med_ours" "$client_med_theirs"
 	done
 done
