@@ -33,7 +33,9 @@
 # Both servers listen on free loopback ports in 12000..22767, with persistence off, and
 # are stopped by PID when the script exits. The two servers are measured alternately,
 # ROUNDS times, and the median round of each is kept, so a burst of load from elsewhere on
-# the machine penalises neither side more than the other. Not the best round: on a shared
+# the machine penalises neither side more than the other. Each round swaps which side goes
+# first (clusterctl first in odd rounds, redis-server first in even ones), so that neither
+# always runs right after the other's load. Not the best round: on a shared
 # virtual machine a short pipelined run now and then gets the CPU to itself and reports
 # five times the usual rate (redis-server: 820,000 SET/s in one round, 150,000-200,000 in
 # the others), and the best round would keep exactly that one.
@@ -159,8 +161,13 @@ if [ "$tests" = default ]; then
 	for P in $pipelines; do
 		: >"$work/ours" && : >"$work/theirs"
 		for r in $(seq "$rounds"); do
-			suite "$ours" "$P" | tee -a "$work/ours" | keep_round "$r" clusterctl "$P"
-			suite "$theirs" "$P" | tee -a "$work/theirs" | keep_round "$r" redis-server "$P"
+			if ((r % 2)); then
+				suite "$ours" "$P" | tee -a "$work/ours" | keep_round "$r" clusterctl "$P"
+				suite "$theirs" "$P" | tee -a "$work/theirs" | keep_round "$r" redis-server "$P"
+			else
+				suite "$theirs" "$P" | tee -a "$work/theirs" | keep_round "$r" redis-server "$P"
+				suite "$ours" "$P" | tee -a "$work/ours" | keep_round "$r" clusterctl "$P"
+			fi
 		done
 		# Median round of each side per test, in the suite's order.
 		awk -F, -v P="$P" "$median_awk"'
@@ -196,8 +203,13 @@ for P in $pipelines; do
 		sys_ours=-
 		sys_theirs=-
 		for r in $(seq "$rounds"); do
-			read -r a sa ca ka <<<"$(counted "${pids[0]}" "$ours" "$t" "$P")"
-			read -r b sb cb kb <<<"$(counted "${pids[1]}" "$theirs" "$t" "$P")"
+			if ((r % 2)); then
+				read -r a sa ca ka <<<"$(counted "${pids[0]}" "$ours" "$t" "$P")"
+				read -r b sb cb kb <<<"$(counted "${pids[1]}" "$theirs" "$t" "$P")"
+			else
+				read -r b sb cb kb <<<"$(counted "${pids[1]}" "$theirs" "$t" "$P")"
+				read -r a sa ca ka <<<"$(counted "${pids[0]}" "$ours" "$t" "$P")"
+			fi
 			echo "$t,$a" | keep_round "$r" clusterctl "$P"
 			echo "$t,$b" | keep_round "$r" redis-server "$P"
 			rps_ours+=("$a")
