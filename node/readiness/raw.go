@@ -79,19 +79,28 @@ func (c *rawConn) Read(b []byte) (int, error) {
 
 // readOnce makes one read; false asks RawConn.Read to wait for readability and call again.
 func (c *rawConn) readOnce(fd uintptr) bool {
+	n, again, err := readNow(fd, c.rbuf)
+	if again {
+		return false
+	}
+	c.rn, c.rerr = n, err
+	return true
+}
+
+// readNow makes one read of fd into b, retrying when a signal interrupts it. again
+// reports that the socket had nothing to read (EAGAIN): the caller waits for readability.
+// A read of 0 bytes with no error is the end of the stream.
+func readNow(fd uintptr, b []byte) (n int, again bool, err error) {
 	for {
-		n, errno := rawRead(fd, c.rbuf)
+		n, errno := rawRead(fd, b)
 		switch errno {
 		case 0:
-			c.rn = n
-			return true
+			return n, false, nil
 		case syscall.EINTR:
-			continue
 		case syscall.EAGAIN:
-			return false
+			return 0, true, nil
 		default:
-			c.rn, c.rerr = 0, os.NewSyscallError("read", errno)
-			return true
+			return 0, false, os.NewSyscallError("read", errno)
 		}
 	}
 }

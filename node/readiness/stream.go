@@ -4,9 +4,7 @@ import (
 	"io"
 	"iter"
 	"net"
-	"os"
 	"sync"
-	"syscall"
 )
 
 // Stream returns conn read so that a read never has to fail before it may wait (see the
@@ -78,23 +76,17 @@ func (c *streamConn) reads(yield func(struct{}) bool) {
 				waitFirst = false
 				return false
 			}
-			n, errno := rawRead(fd, c.buf)
-			switch errno {
-			case 0:
-				c.n, c.err = n, nil
-				if n == 0 {
-					c.err = io.EOF
-				}
-				// A read that filled the buffer may have left data behind, for which no
-				// new readiness will come.
-				waitFirst = n > 0 && n < len(c.buf)
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
+			n, again, err := readNow(fd, c.buf)
+			if again {
 				return false
-			default:
-				c.n, c.err = 0, os.NewSyscallError("read", errno)
 			}
+			if err == nil && n == 0 {
+				err = io.EOF
+			}
+			c.n, c.err = n, err
+			// A read that filled the buffer may have left data behind, for which no new
+			// readiness will come.
+			waitFirst = err == nil && n < len(c.buf)
 			if !yield(struct{}{}) {
 				stopped = true
 				return true
